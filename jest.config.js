@@ -1,5 +1,5 @@
-// ts-jest in ESM mode, as actions/typescript-action configures it. Type checking is
-// done once by `tsc --noEmit` (npm run build), so ts-jest only transpiles.
+// ts-jest in ESM mode, as actions/typescript-action configures it. Type checking of src and
+// tests is done once by `npm run build` (tsc -p tsconfig.test.json); ncc checks src alone.
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -7,7 +7,7 @@ export default {
   testMatch: ['**/__tests__/**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }]
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }]
   },
   testTimeout: 60000,
   verbose: false

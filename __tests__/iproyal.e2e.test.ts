@@ -62,7 +62,7 @@ describe('iproyal end to end', () => {
   it('resolves usernames through the sub-user list and skips names that do not exist', async () => {
     const r = await runAction({ inputs: inputs({ 'target-type': 'username', targets: 'user1\nuser120\nnobody' }) })
     expect(r.code).toBe(0)
-    expect(emu.server.requests.filter((q) => q.method === 'GET').length).toBe(3) // 250 users, 100 a page
+    expect(emu.server.requests.filter((q: { method: string }) => q.method === 'GET').length).toBe(3) // 250 users, 100 a page
     expect(r.outputs['terminated-count']).toBe('2')
     expect(r.outputs['skipped-count']).toBe('1')
     const skipped = r.report.results.find((x: { id: string }) => x.id === 'nobody')
@@ -102,7 +102,7 @@ describe('iproyal end to end', () => {
         { kind: 'reset' },
         { kind: 'html' }
       ],
-      (q) => q.method === 'DELETE'
+      (q: { method: string }) => q.method === 'DELETE'
     )
     const targets = hashes(60)
     const r = await runAction({ inputs: inputs({ targets: targets.join(','), 'batch-size': '10', concurrency: '3', 'max-targets': '100' }) })
@@ -113,7 +113,7 @@ describe('iproyal end to end', () => {
   })
 
   it('reports every target failed with the reason when faults outlast the retry budget', async () => {
-    emu.server.setFaultRate(1, [{ kind: 'status', status: 503 }], { match: (q) => q.method === 'DELETE' })
+    emu.server.setFaultRate(1, [{ kind: 'status', status: 503 }], { match: (q: { method: string }) => q.method === 'DELETE' })
     const r = await runAction({ inputs: inputs({ targets: hashes(5).join(','), 'max-retries': '2' }) })
     expect(r.code).not.toBe(0)
     expect(r.outputs['failed-count']).toBe('5')

@@ -81,14 +81,22 @@ export class EmulatorServer {
     await new Promise((resolve) => this.server.close(() => resolve(undefined)))
   }
 
-  /** @param {Fault[]} faults applied to the next requests that match `match` (default: every request) */
+  /**
+   * @param {Fault[]} faults applied to the next requests that match `match` (default: every request)
+   * @param {(req: EmulatorRequest) => boolean} [match]
+   */
   queueFaults(faults, match) {
     this.queuedFaults.push(...faults)
     if (match) this.faultMatch = match
   }
 
-  /** Injects a fault into a share `rate` (0..1) of matching requests, chosen by a seeded PRNG. */
-  setFaultRate(rate, kinds, { seed = 7, match = () => true } = {}) {
+  /**
+   * Injects a fault into a share `rate` (0..1) of matching requests, chosen by a seeded PRNG.
+   * @param {number} rate
+   * @param {Fault[]} kinds
+   * @param {{ seed?: number, match?: (req: EmulatorRequest) => boolean }} [opts]
+   */
+  setFaultRate(rate, kinds, { seed = 7, match = (/** @type {EmulatorRequest} */ _req) => true } = {}) {
     this.faultRate = rate > 0 ? { rate, kinds, match, random: seededRandom(seed) } : undefined
   }
 
