@@ -52,10 +52,11 @@ export function parseOutputFile(text) {
 }
 
 /**
- * @param {{ inputs: Record<string,string>, env?: Record<string,string>, entry?: string, timeoutMs?: number, cwd?: string }} opts
- * @returns {Promise<{ code: number|null, stdout: string, stderr: string, outputs: Record<string,string>, summary: string, report: any, reportPath: string, dir: string, durationMs: number }>}
+ * @param {{ inputs: Record<string,string>, env?: Record<string,string>, entry?: string, timeoutMs?: number, cwd?: string, measureRss?: boolean }} opts
+ *   measureRss: run under GNU time (when installed) and return the peak resident set size.
+ * @returns {Promise<{ code: number|null, stdout: string, stderr: string, outputs: Record<string,string>, summary: string, report: any, reportPath: string, dir: string, durationMs: number, peakRssKb?: number }>}
  */
-export async function runAction({ inputs, env = {}, entry, timeoutMs = 120_000, cwd }) {
+export async function runAction({ inputs, env = {}, entry, timeoutMs = 120_000, cwd, measureRss = false }) {
   const dir = mkdtempSync(join(tmpdir(), 'terminate-sessions-run-'))
   const outputFile = join(dir, 'github_output')
   const summaryFile = join(dir, 'step_summary.md')
@@ -82,7 +83,9 @@ export async function runAction({ inputs, env = {}, entry, timeoutMs = 120_000, 
   for (const [name, value] of Object.entries({ ...actionDefaults(), ...inputs })) runEnv[inputVar(name)] = value
   const script = entry ?? process.env.TERMINATE_SESSIONS_ENTRY ?? join(repoRoot, 'dist', 'index.js')
   const started = Date.now()
-  const child = spawn(actionNode(), [script], { cwd: cwd ?? dir, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  const timed = measureRss && existsSync('/usr/bin/time')
+  const [command, args] = timed ? ['/usr/bin/time', ['-f', 'PEAK_RSS_KB=%M', actionNode(), script]] : [actionNode(), [script]]
+  const child = spawn(command, args, { cwd: cwd ?? dir, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))
@@ -100,7 +103,10 @@ export async function runAction({ inputs, env = {}, entry, timeoutMs = 120_000, 
   const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'))
   const reportPath = outputs['report-path'] ?? join(dir, 'terminate-sessions-report.json')
   const report = existsSync(reportPath) ? JSON.parse(readFileSync(reportPath, 'utf8')) : undefined
-  return { code, stdout, stderr, outputs, summary: readFileSync(summaryFile, 'utf8'), report, reportPath, dir, durationMs: Date.now() - started }
+  const durationMs = Date.now() - started
+  const rss = /PEAK_RSS_KB=(\d+)/.exec(stderr)
+  if (rss) stderr = stderr.replace(/PEAK_RSS_KB=\d+\n?/, '')
+  return { code, stdout, stderr, outputs, summary: readFileSync(summaryFile, 'utf8'), report, reportPath, dir, durationMs, peakRssKb: rss ? Number(rss[1]) : undefined }
 }
 
 /** stdout as the runner shows it: `::add-mask::` commands are consumed by the runner, never displayed. */
