@@ -1,0 +1,52 @@
+// The shared limiter, seen from the provider's side: the emulator counts what arrives.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from './emulators/iproyal/index.js'
+import { runAction } from './helpers/run-action.js'
+
+const emu = new IPRoyalEmulator({ subUsers: makeSubUsers(60) })
+let baseUrl = ''
+beforeAll(async () => {
+  baseUrl = await emu.start()
+})
+afterAll(() => emu.stop())
+beforeEach(() => emu.server.reset())
+
+const isDelete = (q: { method: string }): boolean => q.method === 'DELETE'
+
+describe('shared rate limiter', () => {
+  it('keeps every worker together within rate-limit', async () => {
+    const targets = [...emu.subUsers.keys()].slice(0, 30)
+    const r = await runAction({
+      inputs: { provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': baseUrl, targets: targets.join(','), 'batch-size': '1', concurrency: '8', 'rate-limit': '600', 'max-targets': '100' }
+    })
+    expect(r.code).toBe(0)
+    expect(r.outputs['terminated-count']).toBe('30')
+    const deletes = emu.server.requests.filter(isDelete)
+    expect(deletes).toHaveLength(30)
+    // 600/min = 10/s: no 1-second window may hold more than 10 (+1 for the window edge).
+    expect(emu.server.peakInWindow(1000, isDelete)).toBeLessThanOrEqual(11)
+    const span = deletes[deletes.length - 1].at - deletes[0].at
+    expect(span).toBeGreaterThanOrEqual(29 * 100 - 50)
+  })
+
+  it('slows every worker when the provider throttles one of them', async () => {
+    const targets = [...emu.subUsers.keys()].slice(0, 16)
+    // The 4th DELETE is answered 429 Retry-After: 2.
+    let seen = 0
+    emu.server.queueFaults([{ kind: 'throttle', retryAfter: 'seconds', seconds: 2 }], (q) => isDelete(q) && ++seen === 4)
+    const r = await runAction({
+      inputs: { provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': baseUrl, targets: targets.join(','), 'batch-size': '1', concurrency: '6', 'rate-limit': '1200', 'max-targets': '100' }
+    })
+    expect(r.code).toBe(0)
+    expect(r.outputs['terminated-count']).toBe('16')
+    const deletes = emu.server.requests.filter(isDelete)
+    const throttled = deletes.findIndex((q: { status?: number }) => q.status === 429)
+    expect(throttled).toBeGreaterThanOrEqual(0)
+    const next = deletes[throttled + 1]
+    // No worker sent anything during the 2 s the provider asked for (small allowance for a request already in flight).
+    const inPause = deletes.slice(throttled + 1).filter((q: { at: number }) => q.at - deletes[throttled].at < 1900)
+    expect(inPause.length).toBeLessThanOrEqual(1)
+    expect(next.at - deletes[throttled].at).toBeGreaterThanOrEqual(0)
+    expect(emu.server.requests.filter(isDelete).length).toBe(17)
+  })
+})
