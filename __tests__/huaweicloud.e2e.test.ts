@@ -214,6 +214,24 @@ describe('huaweicloud end to end', () => {
     expect(resultOf(r.report, unknown)?.reason).toContain('no user with this id')
     expect(resultOf(r.report, user(2).user_id)).toMatchObject({ outcome: 'failed', status: 400, code: 'IIC.400' })
     expect(resultOf(r.report, user(1).user_id)).toMatchObject({ outcome: 'terminated' })
+
+    // A store id of the right shape that does not exist: Huawei's own 404 message is in the reason.
+    emu.reset()
+    const wrongStore = await runAction({ inputs: inputs({ 'identity-store-id': 'd-0000000000', targets: ids(1).join('\n') }) })
+    expect(wrongStore.code).toBe(0)
+    expect(posts()).toHaveLength(0)
+    expect(resultOf(wrongStore.report, user(1).user_id)?.reason).toContain('404 IIC.404: The identity store does not exist.')
+  })
+
+  it('a user whose second chunk is refused ends failed and says how many sessions went first', async () => {
+    let seen = 0
+    emu.server.queueFaults([{ kind: 'status', status: 400 }], (q) => q.method === 'POST' && ++seen === 2)
+    const r = await runAction({ inputs: inputs({ targets: ids(3).join(','), 'batch-size': '2' }) })
+    expect(r.code).not.toBe(0)
+    const res = resultOf(r.report, user(3).user_id)
+    expect(res).toMatchObject({ outcome: 'failed', status: 400, code: 'IIC.400' })
+    expect(res?.message).toContain('(2 of 3 sessions were deleted before this)')
+    expect(emu.sessionIds(user(3).user_id)).toHaveLength(1)
   })
 
   it('a wrong secret key or a skewed clock is refused by the gateway: the run stops and the key never shows', async () => {
@@ -250,6 +268,7 @@ describe('huaweicloud end to end', () => {
       ['access-key-id', { 'access-key-id': 'HPUAQ7ZKXW3N5T8R2M4' }],
       ['identity-store-id', { 'identity-store-id': 'd-A00AAAA33F' }],
       ['identity-store-id', { 'identity-store-id': 'd-a00/../33f' }],
+      ['security-token', { 'security-token': 'two words' }],
       ['targets', { targets: '../admin' }],
       ['targets', { targets: `${user(1).user_id}/sessions` }],
       ['targets', { targets: 'a b' }],

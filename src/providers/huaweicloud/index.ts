@@ -226,10 +226,11 @@ export const huaweicloud: Provider = {
     async function discoverStore(): Promise<string> {
       const found: string[] = []
       let marker: string | undefined
-      for (let page = 0; page < MAX_PAGES; page++) {
+      for (let page = 0; ; page++) {
+        if (page >= MAX_PAGES) throw new Error(`IAM Identity Center kept paging past ${MAX_PAGES} pages; stopping`)
         const params: [string, string][] = [['limit', '100']]
         if (marker) params.push(['marker', marker])
-        const body = await get(`${global}/v1/instances?${buildQuery(params)}`, 'IdentityCenter:instance:list')
+        const body = await get(`${global}/v1/instances?${buildQuery(params)}`, 'the action that lists IAM Identity Center instances (or set identity-store-id)')
         const parsed = instancesPage.safeParse(body)
         if (!parsed.success) throw new Error(`unexpected instance list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`)
         found.push(...parsed.data.instances.map((i) => i.identity_store_id))
@@ -255,10 +256,11 @@ export const huaweicloud: Provider = {
     async function usersNamed(name: string): Promise<{ id: string; name: string }[]> {
       const out: { id: string; name: string }[] = []
       let marker: string | undefined
-      for (let page = 0; page < MAX_PAGES; page++) {
+      for (let page = 0; ; page++) {
+        if (page >= MAX_PAGES) throw new Error(`IAM Identity Center kept paging past ${MAX_PAGES} pages; stopping`)
         const params: [string, string][] = [['limit', String(USERS_PAGE)], ['user_name', name]]
         if (marker) params.push(['marker', marker])
-        const body = await get(`${storePath()}/users?${buildQuery(params)}`, 'IdentityCenter:user:list')
+        const body = await get(`${storePath()}/users?${buildQuery(params)}`, 'the action that lists IAM Identity Center users (needed for target-type: user-name)')
         const parsed = usersPage.safeParse(body)
         if (!parsed.success) throw new Error(`unexpected user list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`)
         // The name filter's matching rules are not documented: keep exact matches only.
@@ -270,8 +272,8 @@ export const huaweicloud: Provider = {
       return out
     }
 
-    /** The user's sessions, or undefined when the store has no such user. */
-    async function sessionsOf(userId: string): Promise<Session[] | undefined> {
+    /** The user's sessions, or why the store answered 404 (no such user, or no such store). */
+    async function sessionsOf(userId: string): Promise<Session[] | { notFound: string }> {
       let res
       try {
         res = await ctx.http.request({
@@ -284,7 +286,10 @@ export const huaweicloud: Provider = {
       } catch (err) {
         throw withPermissionHint(err, LIST_PERMISSION)
       }
-      if (res.status === 404) return undefined
+      if (res.status === 404) {
+        const info = parseError(404, res.body, res.text)
+        return { notFound: `404${info.code ? ` ${info.code}` : ''}: ${info.message}${res.requestId ? `, request id ${res.requestId}` : ''}` }
+      }
       const parsed = sessionList.safeParse(res.body)
       if (!parsed.success) throw new Error(`unexpected session list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`)
       return parsed.data.session_list ?? []
@@ -293,8 +298,8 @@ export const huaweicloud: Provider = {
     async function planUser(userId: string, userName: string | undefined, filter: Record<string, string> | undefined): Promise<PlanEntry> {
       const kind = 'user-id'
       const all = await sessionsOf(userId)
-      if (all === undefined) {
-        return { id: userId, kind, label: userName, skip: `no user with this id in identity store ${storeId ?? ''}` }
+      if (!Array.isArray(all)) {
+        return { id: userId, kind, label: userName, skip: `no user with this id in identity store ${storeId ?? ''} (${all.notFound})` }
       }
       const chosen = all.filter((s) => sessionMatches(s, filter))
       const ids = [...new Set(chosen.map((s) => s.session_id))]
