@@ -287,13 +287,10 @@ function checkJobUses(file, pos, jobId, job, uses) {
 
 async function lintAction(file, loaded) {
   const { text, doc, pos } = loaded
+  // Schema check, then conversion (which adds its own errors to the same context); each reported once.
   const parsed = parseAction({ name: file, content: text }, new NoOperationTraceWriter())
-  for (const e of parsed.context.errors.getErrors()) parserError(file, e.message)
-  if (parsed.value !== undefined) {
-    const template = await convertActionTemplate(parsed.context, parsed.value)
-    void template
-    for (const e of parsed.context.errors.getErrors()) if (!findings.some((f) => f.message === e.message)) parserError(file, e.message)
-  }
+  if (parsed.value !== undefined) await convertActionTemplate(parsed.context, parsed.value)
+  for (const message of new Set(parsed.context.errors.getErrors().map((e) => e.message))) parserError(file, message)
   const top = doc.contents
   if (!isMap(top)) {
     add(file, 1, 1, 'rules', 'action.yml is not a YAML mapping')
