@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8534);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5592);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8534:
+/***/ 5592:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35459,9 +35459,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -35479,7 +35479,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -37869,7 +37869,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -41411,13 +41411,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -42624,6 +42624,524 @@ const iproyal = {
     }
 };
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/providers/denovolab.ts
+
+
+
+
+// DeNovoLab DNL Class 4 softswitch admin API (shared/seeds/003, shared/providers.md).
+// This provider DELETES USER ACCOUNTS. Its whole design is "snapshot, show, delete exactly the
+// snapshot": the filter is only ever sent to the read-only list call; every DELETE names one id.
+/** Users fetched per list page. The DNL web client pages with page (0-based) and per_page up to 100. */
+const USERS_PER_PAGE = 100;
+/** Lifetime asked for a token minted from portal credentials (GET /auth). */
+const MINTED_TOKEN_MINUTES = 60;
+/** user_type values seen in the vendor's own web client; others are refused (see docs/denovolab.md). */
+const USER_TYPES = ['admin', 'client', 'agent'];
+const MAX_ID_LIST = 1000;
+const MAX_TEXT = 200;
+/** Server-side time zone is unknown: time-filter cross-checks allow this much slack. */
+const TIME_SLACK_MS = 14 * 3600_000;
+const MAX_PAGES = 100_000;
+// ---------------------------------------------------------------------------------------------
+// Filter values
+const ID_PATTERN = /^[1-9][0-9]{0,15}$/;
+const EPOCH_PATTERN = /^[0-9]{1,11}$/;
+const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
+function isPositiveId(value) {
+    return ID_PATTERN.test(value) && Number(value) <= Number.MAX_SAFE_INTEGER;
+}
+/**
+ * Reads a filter timestamp: epoch seconds, or an ISO 8601 date / date-time (`T` or a space
+ * between date and time, optional seconds, fraction and zone; no zone means UTC). Returns
+ * epoch milliseconds, or undefined when the text is not a real time.
+ */
+function parseDnlTime(value) {
+    const text = value.trim();
+    if (EPOCH_PATTERN.test(text))
+        return Number(text) * 1000;
+    const m = ISO_PATTERN.exec(text);
+    if (!m)
+        return undefined;
+    const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
+    const year = Number(y);
+    const month = Number(mo);
+    const day = Number(d);
+    if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59)
+        return undefined;
+    // Reject 2024-02-30 and friends: the date must survive a round trip.
+    const probe = new Date(Date.UTC(year, month - 1, day));
+    if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day)
+        return undefined;
+    if (year < 1970 || year > 2200)
+        return undefined;
+    let offsetMin = 0;
+    if (zone !== 'Z') {
+        const z2 = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+        if (!z2 || Number(z2[2]) > 14 || Number(z2[3]) > 59)
+            return undefined;
+        offsetMin = (z2[1] === '-' ? -1 : 1) * (Number(z2[2]) * 60 + Number(z2[3]));
+    }
+    const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+    return Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s), ms) - offsetMin * 60_000;
+}
+const booleanValue = (v) => /^(true|false)$/i.test(v) ? undefined : 'must be true or false';
+const timeValue = (v) => parseDnlTime(v) === undefined
+    ? 'must be a time: epoch seconds (e.g. 1735689600) or ISO 8601 (e.g. 2025-01-01 or 2025-01-01T08:00:00Z)'
+    : undefined;
+const idValue = (v) => (isPositiveId(v) ? undefined : 'must be a positive whole number (an id)');
+function idListValue(v) {
+    const parts = v.split(',').map((p) => p.trim());
+    if (parts.length > MAX_ID_LIST)
+        return `holds ${parts.length} ids, at most ${MAX_ID_LIST} are allowed`;
+    const bad = parts.find((p) => !isPositiveId(p));
+    if (bad !== undefined)
+        return bad === '' ? 'has an empty entry (check the commas)' : `${JSON.stringify(bad)} is not a positive whole number; give ids separated by commas, e.g. 12,15,40`;
+    return undefined;
+}
+function emailValue(v) {
+    if (v.length > 254)
+        return 'is longer than 254 characters';
+    return EMAIL_PATTERN.test(v) ? undefined : 'must be a whole email address such as jane@example.com (partial addresses are refused)';
+}
+function nameValue(v) {
+    if (v === '')
+        return 'is empty';
+    if (v.length > MAX_TEXT)
+        return `is longer than ${MAX_TEXT} characters`;
+    if (/[\u0000-\u001f\u007f]/.test(v))
+        return 'holds a control character';
+    if (/^[%_*\s]+$/.test(v))
+        return 'holds only wildcard characters, which could match every user';
+    return undefined;
+}
+const ipValue = (v) => ((0,external_node_net_.isIP)(v) === 0 ? 'must be an IPv4 or IPv6 address' : undefined);
+const userTypeValue = (v) => USER_TYPES.includes(v) ? undefined : `must be one of ${USER_TYPES.join(', ')}`;
+/** The 13 documented filter keys, each with the check of its value. */
+const FILTER_KEYS = {
+    active: booleanValue,
+    create_time_gt: timeValue,
+    create_time_lt: timeValue,
+    email: emailValue,
+    is_online: booleanValue,
+    last_login_time_gt: timeValue,
+    last_login_time_lt: timeValue,
+    login_ip: ipValue,
+    name: nameValue,
+    role_id: idValue,
+    user_id: idValue,
+    user_id_in: idListValue,
+    user_type: userTypeValue
+};
+/** The query parameters sent for a validated filter (booleans lower case, id lists without spaces). */
+function filterQuery(filter) {
+    const out = {};
+    for (const [k, v] of Object.entries(filter)) {
+        if (k === 'active' || k === 'is_online')
+            out[k] = v.toLowerCase();
+        else if (k === 'user_id_in')
+            out[k] = v.split(',').map((p) => p.trim()).join(',');
+        else
+            out[k] = v;
+    }
+    return out;
+}
+/** Cross-key checks the per-key validators cannot make. Returns a problem text or undefined. */
+function filterRangeProblem(filter) {
+    for (const field of ['create_time', 'last_login_time']) {
+        const gt = filter[`${field}_gt`];
+        const lt = filter[`${field}_lt`];
+        if (gt === undefined || lt === undefined)
+            continue;
+        const a = parseDnlTime(gt);
+        const b = parseDnlTime(lt);
+        if (a !== undefined && b !== undefined && a >= b)
+            return `${field}_gt (${gt}) is not before ${field}_lt (${lt}), so no user can match`;
+    }
+    return undefined;
+}
+// ---------------------------------------------------------------------------------------------
+// Responses
+const idField = union([schemas_number().int().positive(), schemas_string().regex(ID_PATTERN)]).transform((v) => String(v));
+const scalar = union([schemas_string(), schemas_number(), schemas_boolean()]).nullable().optional();
+const dnlUser = looseObject({
+    user_id: idField,
+    name: scalar,
+    fullname: scalar,
+    email: scalar,
+    role_id: scalar,
+    role_name: scalar,
+    user_type: scalar,
+    active: scalar,
+    is_online: scalar,
+    create_time: scalar,
+    last_login_time: scalar,
+    login_ip: scalar
+});
+const envelope = looseObject({ success: schemas_boolean().optional(), payload: unknown() });
+const pageObject = looseObject({
+    items: array(unknown()).optional(),
+    data: array(unknown()).optional(),
+    total: coerce_number().optional(),
+    page: coerce_number().optional(),
+    per_page: coerce_number().optional()
+});
+/** {"error_type","success":false,"error":{"message","code","reason"}} and {"error_type","success":false}. */
+const dnlError = looseObject({
+    error_type: schemas_string().optional(),
+    success: schemas_boolean().optional(),
+    error: union([
+        looseObject({ message: schemas_string().optional(), code: union([schemas_string(), schemas_number()]).optional(), reason: schemas_string().optional() }),
+        schemas_string()
+    ])
+        .optional(),
+    message: schemas_string().optional()
+});
+function denovolab_parseError(status, body, text) {
+    const parsed = dnlError.safeParse(body);
+    if (parsed.success && (parsed.data.error_type !== undefined || parsed.data.error !== undefined || parsed.data.message !== undefined)) {
+        const e = parsed.data.error;
+        if (typeof e === 'string')
+            return { status, message: e };
+        if (e !== undefined) {
+            const parts = [e.message, e.reason && `(${e.reason})`].filter(Boolean);
+            return { status, code: e.code === undefined ? undefined : String(e.code), message: parts.join(' ') || parsed.data.error_type || bodySnippet(text) };
+        }
+        return { status, message: parsed.data.error_type ?? parsed.data.message ?? bodySnippet(text) };
+    }
+    return { status, message: bodySnippet(text) };
+}
+function denovolab_text(v) {
+    return v === undefined || v === null || v === '' ? null : String(v);
+}
+function asBool(v) {
+    if (v === true || v === false)
+        return v;
+    if (v === 1 || v === '1' || v === 't' || v === 'true' || v === 'True')
+        return true;
+    if (v === 0 || v === '0' || v === 'f' || v === 'false' || v === 'False')
+        return false;
+    return undefined;
+}
+/** A time field of a user record (epoch seconds/ms or a date string), in ms; undefined when unreadable. */
+function recordTime(v) {
+    if (typeof v === 'number')
+        return v > 1e12 ? v : v * 1000;
+    if (typeof v !== 'string' || v === '')
+        return undefined;
+    const own = parseDnlTime(v.replace(/(\.\d{1,6})\d*/, '$1'));
+    if (own !== undefined)
+        return own;
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : t;
+}
+/**
+ * The filter keys a returned user visibly contradicts. A DNL server that ignores a filter it
+ * does not know would otherwise hand back users the admin never meant to select; where the
+ * record shows a field, the plan is checked against it. Fields absent from the record are not
+ * judged; name and email are compared as case-insensitive substrings (exact matches pass too);
+ * times allow 14 hours of slack for the server's unknown time zone.
+ */
+function contradictions(user, filter) {
+    const bad = [];
+    const q = filterQuery(filter);
+    const lower = (v) => (v === undefined || v === null ? undefined : String(v).toLowerCase());
+    for (const [key, value] of Object.entries(q)) {
+        switch (key) {
+            case 'active':
+            case 'is_online': {
+                const b = asBool(user[key]);
+                if (b !== undefined && b !== (value === 'true'))
+                    bad.push(key);
+                break;
+            }
+            case 'user_id':
+                if (user.user_id !== value)
+                    bad.push(key);
+                break;
+            case 'user_id_in':
+                if (!value.split(',').includes(user.user_id))
+                    bad.push(key);
+                break;
+            case 'role_id':
+                if (user.role_id !== undefined && user.role_id !== null && String(user.role_id) !== value)
+                    bad.push(key);
+                break;
+            case 'user_type':
+            case 'login_ip': {
+                const got = lower(user[key]);
+                if (got !== undefined && got !== value.toLowerCase())
+                    bad.push(key);
+                break;
+            }
+            case 'email': {
+                const got = lower(user.email);
+                if (got !== undefined && !got.includes(value.toLowerCase()))
+                    bad.push(key);
+                break;
+            }
+            case 'name': {
+                const names = [lower(user.name), lower(user.fullname)].filter((n) => n !== undefined);
+                if (names.length > 0 && !names.some((n) => n.includes(value.toLowerCase())))
+                    bad.push(key);
+                break;
+            }
+            default: {
+                const m = /^(create_time|last_login_time)_(gt|lt)$/.exec(key);
+                if (!m)
+                    break;
+                const got = recordTime(user[m[1]]);
+                const bound = parseDnlTime(value);
+                if (got === undefined || bound === undefined)
+                    break;
+                if (m[2] === 'gt' ? got < bound - TIME_SLACK_MS : got > bound + TIME_SLACK_MS)
+                    bad.push(key);
+            }
+        }
+    }
+    return bad;
+}
+// ---------------------------------------------------------------------------------------------
+// Provider
+const TOKEN_HEADER = 'X-Auth-Token';
+function mintedToken(body) {
+    const pick = (o, key) => (o !== null && typeof o === 'object' ? o[key] : undefined);
+    const payload = pick(body, 'payload');
+    for (const candidate of [pick(payload, 'token'), pick(payload, 'auth_token'), pick(body, 'token'), pick(body, 'auth_token'), payload]) {
+        if (typeof candidate === 'string' && candidate.trim() !== '')
+            return candidate.trim();
+    }
+    return undefined;
+}
+function describeShape(payload) {
+    if (Array.isArray(payload))
+        return `an array of ${payload.length}`;
+    if (payload !== null && typeof payload === 'object')
+        return `an object with ${Object.keys(payload).join(', ') || 'no keys'}`;
+    return typeof payload;
+}
+function badResponse(status, message) {
+    return new ProviderRequestError({ status, message }, 1);
+}
+const denovolab = {
+    name: 'denovolab',
+    title: 'DeNovoLab DNL',
+    destructive: true,
+    defaults: { batchSize: 1, concurrency: 2, rateLimit: 120, maxRetries: 3, timeoutSeconds: 30 },
+    targetTypes: ['user-id'],
+    defaultTargetType: 'user-id',
+    filter: { mode: 'select', requireNonEmpty: true, keys: FILTER_KEYS },
+    requestIdHeaders: ['x-request-id', 'x-correlation-id'],
+    parseError: denovolab_parseError,
+    isRetryable(status) {
+        // A 404 is an answer about the user, never a transient failure.
+        if (status === 404)
+            return false;
+        return undefined;
+    },
+    validate({ targets, filter, options }) {
+        for (const t of targets) {
+            if (!isPositiveId(t)) {
+                throw new InputError('targets', `${JSON.stringify(t)} is not a DNL user id (a positive whole number)`, 'list numeric user ids, one per line or comma-separated, or select users with filter');
+            }
+        }
+        if (filter !== undefined) {
+            const problem = filterRangeProblem(filter);
+            if (problem)
+                throw new InputError('filter', problem, 'swap or correct the two times');
+        }
+        if (options.username !== undefined && options.username.length > MAX_TEXT) {
+            throw new InputError('username', `is longer than ${MAX_TEXT} characters`, 'give the portal user name or email of an admin');
+        }
+        return targets;
+    },
+    start(ctx) {
+        const base = (ctx.options.baseUrl ?? '').replace(/\/+$/, '');
+        let token = ctx.options.username === undefined ? ctx.token : undefined;
+        let listPath;
+        async function ensureToken() {
+            if (token !== undefined)
+                return token;
+            const username = ctx.options.username;
+            const query = new URLSearchParams({ email_or_name: username, password: ctx.token, expire_after_minutes: String(MINTED_TOKEN_MINUTES) });
+            // The password travels in the query string (that is how the API takes it): mask its encoded form too.
+            ctx.addSecret(new URLSearchParams({ p: ctx.token }).toString().slice(2));
+            const res = await ctx.http.request({ method: 'GET', url: `${base}/auth?${query}`, expectJson: true });
+            const minted = mintedToken(res.body);
+            if (minted === undefined) {
+                throw badResponse(res.status, `GET /auth answered without a token (payload was ${describeShape(res.body?.payload)})`);
+            }
+            ctx.addSecret(minted);
+            ctx.log.info(`minted an admin token for ${username} (valid ${MINTED_TOKEN_MINUTES} minutes, masked)`);
+            token = minted;
+            return minted;
+        }
+        const headers = async () => ({ [TOKEN_HEADER]: await ensureToken() });
+        function readPage(res) {
+            const env = envelope.safeParse(res.body);
+            if (!env.success)
+                throw badResponse(res.status, `unexpected user list (not a JSON object): ${bodySnippet(res.text)}`);
+            if (env.data.success === false)
+                throw badResponse(res.status, `the user list answered success=false: ${denovolab_parseError(res.status, res.body, res.text).message}`);
+            const payload = env.data.payload;
+            let rows;
+            let total;
+            let perPage;
+            if (Array.isArray(payload)) {
+                rows = payload;
+            }
+            else {
+                const page = pageObject.safeParse(payload);
+                const list = page.success ? (page.data.items ?? page.data.data) : undefined;
+                if (!page.success || list === undefined)
+                    throw badResponse(res.status, `unexpected user list: payload is ${describeShape(payload)}, expected items`);
+                rows = list;
+                total = page.data.total;
+                perPage = page.data.per_page;
+            }
+            const users = rows.map((row, i) => {
+                const u = dnlUser.safeParse(row);
+                if (!u.success)
+                    throw badResponse(res.status, `unexpected user record ${i + 1} in the list: ${u.error.issues[0]?.path.join('.') ?? ''} ${u.error.issues[0]?.message ?? 'bad shape'}`);
+                return u.data;
+            });
+            return { users, total, perPage };
+        }
+        /** GET /user/list (seen in the DNL web client), falling back to GET /user (providers.md) when absent. */
+        async function listPage(query) {
+            const candidates = listPath !== undefined ? [listPath] : ['/user/list', '/user'];
+            for (const [i, path] of candidates.entries()) {
+                const last = i === candidates.length - 1;
+                const res = await ctx.http.request({ method: 'GET', url: `${base}${path}?${query}`, headers: await headers(), expectJson: true, passStatuses: last ? undefined : [400, 404, 405] });
+                if (res.status >= 200 && res.status < 300) {
+                    if (listPath === undefined)
+                        ctx.log.info(`listing users with GET ${path}`);
+                    listPath = path;
+                    return res;
+                }
+                ctx.log.info(`GET ${path} answered ${res.status}; trying the next list path`);
+            }
+            throw new Error('unreachable');
+        }
+        /** Every user the filter matches, all pages collected before anything else happens. */
+        async function snapshot(filter) {
+            const byId = new Map();
+            let lastTotal;
+            for (let page = 0; page < MAX_PAGES; page++) {
+                const query = new URLSearchParams({ ...filterQuery(filter), page: String(page), per_page: String(USERS_PER_PAGE), order_by: 'user_id', order_dir: 'asc' });
+                const res = await listPage(query);
+                const { users, total, perPage } = readPage(res);
+                if (page === 0)
+                    ctx.log.debug(`user list page 0: ${users.length} users, total ${total ?? 'not given'}, per_page ${perPage ?? 'not given'}`);
+                const before = byId.size;
+                for (const u of users)
+                    if (!byId.has(u.user_id))
+                        byId.set(u.user_id, u);
+                lastTotal = total ?? lastTotal;
+                // The guard refuses a plan past max-targets: no need to read further.
+                if (byId.size > ctx.maxTargets)
+                    return [...byId.values()];
+                const noNew = byId.size === before;
+                if (users.length === 0 || noNew || users.length < (perPage ?? USERS_PER_PAGE) || (total !== undefined && byId.size >= total))
+                    break;
+            }
+            if (lastTotal !== undefined && byId.size < lastTotal) {
+                throw badResponse(200, `the user list reported ${lastTotal} matching users but paging returned ${byId.size}; refusing an incomplete plan`);
+            }
+            return [...byId.values()];
+        }
+        const describe = (u) => {
+            const label = denovolab_text(u.name ?? u.fullname ?? null);
+            return {
+                id: u.user_id,
+                kind: 'user-id',
+                label: label ?? undefined,
+                details: {
+                    email: denovolab_text(u.email ?? null),
+                    role: denovolab_text(u.role_name ?? u.role_id ?? null),
+                    user_type: denovolab_text(u.user_type ?? null),
+                    last_login: denovolab_text(u.last_login_time ?? null),
+                    active: u.active === undefined || u.active === null ? null : asBool(u.active) ?? String(u.active)
+                }
+            };
+        };
+        async function lookup(id) {
+            const res = await ctx.http.request({ method: 'GET', url: `${base}/user/${encodeURIComponent(id)}`, headers: await headers(), expectJson: true, passStatuses: [404] });
+            if (res.status === 404)
+                return { id, kind: 'user-id', skip: 'no such user (not found: already deleted or never existed)' };
+            const env = envelope.safeParse(res.body);
+            const u = dnlUser.safeParse(env.success ? env.data.payload : undefined);
+            if (!u.success)
+                throw badResponse(res.status, `unexpected answer to GET /user/${id}: payload is ${describeShape(env.success ? env.data.payload : res.body)}`);
+            if (u.data.user_id !== id)
+                throw badResponse(res.status, `GET /user/${id} returned user ${u.data.user_id}`);
+            return describe(u.data);
+        }
+        return {
+            async plan(request) {
+                await ensureToken();
+                if (request.filter !== undefined) {
+                    const users = await snapshot(request.filter);
+                    for (const u of users) {
+                        const bad = contradictions(u, request.filter);
+                        if (bad.length > 0) {
+                            const shown = bad.map((k) => `${k}=${request.filter?.[k]}`).join(', ');
+                            throw new InputError('filter', `the server returned user ${u.user_id}${u.name ? ` (${u.name})` : ''}, which does not match ${shown}: this DNL server may ignore or read that filter differently, so the plan cannot be trusted`, 'select the users with another filter key, or list their ids in targets after checking them in the portal');
+                        }
+                    }
+                    ctx.log.info(`snapshot: ${users.length} users match the filter; only these ids will be deleted`);
+                    return users.map(describe);
+                }
+                // Targets: one GET /user/{id} each, a few at a time, stopping at the first failure.
+                const out = new Array(request.targets.length);
+                let next = 0;
+                const worker = async () => {
+                    while (next < request.targets.length) {
+                        const i = next++;
+                        out[i] = await lookup(request.targets[i]);
+                    }
+                };
+                await Promise.all(Array.from({ length: Math.min(4, request.targets.length) }, worker));
+                return out;
+            },
+            /** Every batch holds one user: each DELETE names exactly one planned id. */
+            batches(entries, batchSize) {
+                if (batchSize !== 1)
+                    ctx.log.info(`batch-size ${batchSize} is ignored for denovolab: every delete names one user id (DELETE /user/{id})`);
+                return entries.map((e) => [e]);
+            },
+            async execute(batch) {
+                const out = [];
+                for (const e of batch) {
+                    if (!isPositiveId(e.id)) {
+                        out.push({ id: e.id, outcome: 'failed', reason: 'internal check: not a numeric user id, nothing sent' });
+                        continue;
+                    }
+                    const res = await ctx.http.request({ method: 'DELETE', url: `${base}/user/${e.id}`, headers: await headers(), passStatuses: [404] });
+                    if (res.status === 404) {
+                        const reason = res.attempts > 1
+                            ? 'already deleted (not found on a retry: an earlier attempt of this run may have deleted it before its answer was lost)'
+                            : 'already deleted (not found when the delete was sent)';
+                        out.push({ id: e.id, outcome: 'skipped', reason, requestId: res.requestId, attempts: res.attempts });
+                        continue;
+                    }
+                    const env = envelope.safeParse(res.body);
+                    if (env.success && env.data.success === false) {
+                        const info = denovolab_parseError(res.status, res.body, res.text);
+                        out.push({ id: e.id, outcome: 'failed', error: { ...info, message: `the delete answered success=false: ${info.message}`, requestId: res.requestId }, attempts: res.attempts });
+                        continue;
+                    }
+                    out.push({ id: e.id, outcome: 'terminated', reason: 'account deleted', requestId: res.requestId, attempts: res.attempts });
+                }
+                return out;
+            }
+        };
+    }
+};
+
 ;// CONCATENATED MODULE: ./src/providers/box.ts
 
 
@@ -42648,7 +43166,7 @@ const EXPIRY_MARGIN_MS = 60_000;
 const MAX_REMINTS = 5;
 const DIGITS = /^\d{1,20}$/;
 const GROUP_PREFIX = 'group:';
-const USER_TYPES = ['all', 'managed', 'external'];
+const box_USER_TYPES = ['all', 'managed', 'external'];
 const boxError = looseObject({
     type: literal('error'),
     status: coerce_number().optional(),
@@ -42846,7 +43364,7 @@ const box = {
         requireNonEmpty: true,
         keys: {
             filter_term: (v) => (v.length === 0 ? 'is empty' : v.length > 256 ? 'is longer than 256 characters' : undefined),
-            user_type: (v) => (USER_TYPES.includes(v) ? undefined : `must be one of ${USER_TYPES.join(', ')}`)
+            user_type: (v) => (box_USER_TYPES.includes(v) ? undefined : `must be one of ${box_USER_TYPES.join(', ')}`)
         }
     },
     acceptedNote: 'Box queued one session-termination job per target (HTTP 202) and ends the sessions shortly after. Follow the jobs in the Box Admin Console (Reports > User Activity, or the enterprise event stream of admin events: GET /2.0/events?stream_type=admin_logs).',
@@ -43030,13 +43548,562 @@ const box = {
     }
 };
 
+;// CONCATENATED MODULE: ./src/providers/huaweicloud/signer.ts
+// SDK-HMAC-SHA256 request signing, the AK/SK scheme of Huawei Cloud's API gateway.
+//
+// canonical request = METHOD \n URI \n QUERY \n HEADERS \n SIGNED_HEADERS \n hex(sha256(body))
+//   URI      each path segment decoded, then percent-encoded (RFC 3986 unreserved characters stay),
+//            always ending with "/";
+//   QUERY    decoded key/value pairs, sorted by key (values of a repeated key sorted too), both
+//            percent-encoded, k=v joined by "&";
+//   HEADERS  "name:value\n" for every signed header, names in lower case, sorted;
+// string to sign = "SDK-HMAC-SHA256" \n X-Sdk-Date \n hex(sha256(canonical request))
+// signature      = hex(HMAC-SHA256(SK, string to sign))
+//
+// Every header the request carries is signed, plus host, X-Sdk-Date and X-Security-Token (for
+// temporary credentials). A fresh X-Sdk-Date is used for every attempt: the gateway refuses
+// dates more than 15 minutes away from its clock.
+
+const ALGORITHM = 'SDK-HMAC-SHA256';
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** RFC 3986 percent-encoding of UTF-8: only A-Z a-z 0-9 - . _ ~ are left as they are. */
+function percentEncode(value) {
+    return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+/** Builds a query string whose wire form is already canonical (no "+", no ambiguous characters). */
+function buildQuery(params) {
+    return params.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
+}
+/** X-Sdk-Date for a moment: YYYYMMDDTHHMMSSZ in UTC. */
+function sdkDate(epochMs) {
+    return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+function decodeSegment(segment) {
+    try {
+        return decodeURIComponent(segment);
+    }
+    catch {
+        // A stray "%" that starts no escape is taken literally.
+        return segment;
+    }
+}
+/** The canonical URI of an already-encoded URL path. */
+function canonicalUri(pathname) {
+    const encoded = pathname
+        .split('/')
+        .map((segment) => percentEncode(decodeSegment(segment)))
+        .join('/');
+    return encoded.endsWith('/') ? encoded : `${encoded}/`;
+}
+/** The canonical query of a URL's search part ("?a=b&c" or ""). "+" reads as a space, as in forms. */
+function canonicalQuery(search) {
+    const raw = search.startsWith('?') ? search.slice(1) : search;
+    if (raw === '')
+        return '';
+    const byKey = new Map();
+    for (const [key, value] of new URLSearchParams(raw)) {
+        const values = byKey.get(key);
+        if (values)
+            values.push(value);
+        else
+            byKey.set(key, [value]);
+    }
+    const keys = [...byKey.keys()].sort(compareCodeUnits);
+    const pairs = [];
+    for (const key of keys) {
+        const values = (byKey.get(key) ?? []).slice().sort(compareCodeUnits);
+        for (const value of values)
+            pairs.push(`${percentEncode(key)}=${percentEncode(value)}`);
+    }
+    return pairs.join('&');
+}
+function compareCodeUnits(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+function sha256Hex(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest('hex');
+}
+/**
+ * Computes the signature of a request for the given date. `headers` must already hold every
+ * header that is signed, X-Sdk-Date and (for temporary credentials) X-Security-Token included;
+ * host is taken from the URL (host[:port], the value fetch sends) unless a Host header is given.
+ */
+function signatureFor(req, credentials, date) {
+    const url = new URL(req.url);
+    const headers = new Map();
+    for (const [name, value] of Object.entries(req.headers)) {
+        const lower = name.toLowerCase();
+        if (lower === 'authorization')
+            continue;
+        headers.set(lower, value.trim());
+    }
+    if (!headers.has('host'))
+        headers.set('host', url.host);
+    const names = [...headers.keys()].sort(compareCodeUnits);
+    const signedHeaders = names.join(';');
+    const canonicalHeaders = names.map((n) => `${n}:${headers.get(n) ?? ''}\n`).join('');
+    const bodyHash = req.body === '' ? EMPTY_SHA256 : sha256Hex(req.body);
+    const canonicalRequest = [
+        req.method.toUpperCase(),
+        canonicalUri(url.pathname),
+        canonicalQuery(url.search),
+        canonicalHeaders,
+        signedHeaders,
+        bodyHash
+    ].join('\n');
+    const stringToSign = `${ALGORITHM}\n${date}\n${sha256Hex(canonicalRequest)}`;
+    const signature = (0,external_node_crypto_.createHmac)('sha256', credentials.secretKey).update(stringToSign, 'utf8').digest('hex');
+    return {
+        date,
+        canonicalRequest,
+        stringToSign,
+        signedHeaders,
+        signature,
+        authorization: `${ALGORITHM} Access=${credentials.accessKeyId}, SignedHeaders=${signedHeaders}, Signature=${signature}`
+    };
+}
+/**
+ * Signs a request now: returns the headers to add to it (X-Sdk-Date, X-Security-Token when the
+ * credentials are temporary, Authorization). Call it for every attempt.
+ */
+function signRequest(req, credentials, nowMs = Date.now()) {
+    const date = sdkDate(nowMs);
+    const added = { 'X-Sdk-Date': date };
+    if (credentials.securityToken)
+        added['X-Security-Token'] = credentials.securityToken;
+    const headers = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+        const lower = name.toLowerCase();
+        if (lower === 'x-sdk-date' || lower === 'x-security-token' || lower === 'authorization')
+            continue;
+        headers[name] = value;
+    }
+    const parts = signatureFor({ ...req, headers: { ...headers, ...added } }, credentials, date);
+    return { ...added, Authorization: parts.authorization };
+}
+
+;// CONCATENATED MODULE: ./src/providers/huaweicloud/index.ts
+// Huawei Cloud IAM Identity Center: ends the login sessions of Identity Center users.
+// Contract: shared/seeds/001 and shared/providers.md. Every call is AK/SK signed (./signer.ts).
+//   GET  https://identitycenter.myhuaweicloud.com/v1/instances                      -> identity store id
+//   GET  {regional}/v1/identity-stores/{store}/users?user_name=&limit=&marker=      -> user ids
+//   GET  {regional}/v1/identity-stores/{store}/users/{user}/sessions                -> session_list
+//   POST {regional}/v1/identity-stores/{store}/users/{user}/sessions/batch-delete   {"session_ids":[...]}
+
+
+
+
+
+
+/** Regions of IAM Identity Center in the vendor SDK (identitycenterstore region list). */
+const HUAWEI_REGIONS = [
+    'cn-east-3', 'cn-north-4', 'cn-south-1', 'cn-south-4', 'cn-southwest-2',
+    'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5',
+    'af-south-1', 'af-north-1', 'la-south-2', 'la-north-2', 'sa-brazil-1', 'me-east-1', 'tr-west-1'
+];
+const GLOBAL_IDENTITY_CENTER_URL = 'https://identitycenter.myhuaweicloud.com';
+const REGION_FORMAT = /^[a-z]{2,3}(-[a-z]+)+-\d{1,2}$/;
+/** Access key ids are 20 upper-case letters and digits (permanent and temporary alike). */
+const ACCESS_KEY_FORMAT = /^[A-Z0-9]{20}$/;
+/** "d-" and ten lower-case letters or digits: 12 characters, as the API documents. */
+const STORE_ID_FORMAT = /^d-[0-9a-z]{10}$/;
+/** User ids are 1-64 characters (UUIDs, or an id prefix and a UUID): letters, digits, "-" and "_". */
+const USER_ID_FORMAT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const MAX_USER_NAME = 128;
+const USERS_PAGE = 100;
+const huaweicloud_MAX_PAGES = 10_000;
+const SESSION_LINES_PER_USER = 50;
+const PLAN_CONCURRENCY = 4;
+const LIST_PERMISSION = 'IdentityCenter:user:listSessions';
+const DELETE_PERMISSION = 'IdentityCenter:user:batchDeleteSession';
+const huaweiError = looseObject({
+    error_code: schemas_string().optional(),
+    error_msg: schemas_string().optional(),
+    request_id: schemas_string().optional(),
+    encoded_authorization_message: schemas_string().optional()
+});
+const huaweicloud_nestedError = looseObject({ error: looseObject({ code: schemas_string().optional(), message: schemas_string() }) });
+const instancesPage = looseObject({
+    instances: array(looseObject({ identity_store_id: schemas_string(), instance_id: schemas_string().optional(), alias: schemas_string().nullable().optional() })),
+    page_info: looseObject({ next_marker: schemas_string().nullable().optional() }).nullable().optional()
+});
+const userRecord = looseObject({ user_id: schemas_string(), user_name: schemas_string().nullable().optional(), display_name: schemas_string().nullable().optional() });
+const usersPage = looseObject({
+    users: array(userRecord),
+    page_info: looseObject({ next_marker: schemas_string().nullable().optional(), current_count: schemas_number().optional() }).nullable().optional()
+});
+const timestamp = union([schemas_number(), schemas_string()]).nullable().optional();
+const sessionRecord = looseObject({
+    session_id: schemas_string(),
+    user_id: schemas_string().nullable().optional(),
+    ip_address: schemas_string().nullable().optional(),
+    user_agent: schemas_string().nullable().optional(),
+    creation_time: timestamp,
+    session_not_valid_after: timestamp
+});
+const sessionList = looseObject({ session_list: array(sessionRecord).nullable().optional() });
+function huaweicloud_parseError(status, body, text) {
+    const flat = huaweiError.safeParse(body);
+    if (flat.success && (flat.data.error_code !== undefined || flat.data.error_msg !== undefined)) {
+        const code = flat.data.error_code;
+        let message = flat.data.error_msg ?? bodySnippet(text);
+        if (status === 401 && code !== undefined && /^APIGW?\.030[13]$/.test(code)) {
+            message += ' — check access-key-id, token (the secret access key), security-token, and that the runner clock is right (the gateway refuses requests more than 15 minutes off)';
+        }
+        return { status, code, message, requestId: flat.data.request_id };
+    }
+    const nested = huaweicloud_nestedError.safeParse(body);
+    if (nested.success)
+        return { status, code: nested.data.error.code, message: nested.data.error.message };
+    return { status, message: bodySnippet(text) };
+}
+const RETRYABLE_CODES = new Set(['IIC.1006', 'APIGW.0308', 'APIG.0308']);
+function isRetryable(status, error) {
+    if (error.code !== undefined && RETRYABLE_CODES.has(error.code))
+        return true;
+    if (status === 429)
+        return true;
+    if (status >= 400 && status < 500)
+        return false;
+    return undefined;
+}
+/** Names the permission a 403 says the caller lacks. */
+function withPermissionHint(err, permission) {
+    if (!(err instanceof ProviderRequestError) || err.info.status !== 403)
+        return err;
+    const code = err.info.code;
+    const lacks = code === 'IIC.1000' || code === 'IIC.1001' || code === undefined || code.startsWith('APIG');
+    if (!lacks)
+        return err;
+    const info = { ...err.info, message: `${err.info.message} — the credentials lack ${permission} (grant it to the IAM user or agency, and call from the organization's management account or a delegated administrator)` };
+    return new ProviderRequestError(info, err.attempts, err.fatal);
+}
+function validateFilterUserAgent(v) {
+    if (v.length === 0)
+        return 'is empty';
+    if (v.length > 1024)
+        return 'is longer than 1024 characters';
+    return undefined;
+}
+function toIso(value) {
+    if (value === null || value === undefined || value === '')
+        return null;
+    const n = typeof value === 'number' ? value : Number(value);
+    if (!Number.isFinite(n))
+        return String(value);
+    // The API documents Long epoch values; its examples are seconds. Milliseconds are read too.
+    const ms = n > 1e12 ? n : n * 1000;
+    const d = new Date(ms);
+    return Number.isNaN(d.getTime()) ? String(value) : d.toISOString();
+}
+function sessionMatches(s, filter) {
+    if (filter === undefined)
+        return true;
+    if (filter.ip_address !== undefined && normaliseIp(s.ip_address ?? '') !== normaliseIp(filter.ip_address))
+        return false;
+    if (filter.user_agent !== undefined && !(s.user_agent ?? '').toLowerCase().includes(filter.user_agent.toLowerCase()))
+        return false;
+    return true;
+}
+function normaliseIp(ip) {
+    return ip.trim().toLowerCase();
+}
+function firstFew(values, n = 3) {
+    if (values.length === 0)
+        return '';
+    const head = values.slice(0, n).join(', ');
+    return values.length > n ? `${head} (+${values.length - n} more)` : head;
+}
+function trimSlash(url) {
+    return url.replace(/\/+$/, '');
+}
+const huaweicloud = {
+    name: 'huaweicloud',
+    title: 'Huawei Cloud IAM Identity Center',
+    // Regional: built from `region` (see start); base-url overrides it.
+    defaultBaseUrl: 'https://identitystore.{region}.myhuaweicloud.com',
+    defaults: { batchSize: 50, concurrency: 4, rateLimit: 120, maxRetries: 5, timeoutSeconds: 30 },
+    targetTypes: ['user-id', 'user-name'],
+    defaultTargetType: 'user-id',
+    filter: {
+        mode: 'narrow',
+        keys: {
+            ip_address: (v) => ((0,external_node_net_.isIP)(v) === 0 ? 'is not an IPv4 or IPv6 address' : undefined),
+            user_agent: validateFilterUserAgent
+        }
+    },
+    requestIdHeaders: ['x-request-id'],
+    parseError: huaweicloud_parseError,
+    isRetryable,
+    validate({ targets, targetType, options, token }) {
+        const { region, baseUrl, accessKeyId, identityStoreId, securityToken } = options;
+        if (region === undefined) {
+            if (baseUrl === undefined) {
+                throw new InputError('region', 'is required for huaweicloud', `set region to the home region of your IAM Identity Center instance, one of: ${HUAWEI_REGIONS.join(', ')}`);
+            }
+        }
+        else if (!REGION_FORMAT.test(region)) {
+            throw new InputError('region', `${JSON.stringify(region)} is not a Huawei Cloud region id`, `set region to a region id such as ap-southeast-1 (one of: ${HUAWEI_REGIONS.join(', ')})`);
+        }
+        else if (baseUrl === undefined && !HUAWEI_REGIONS.includes(region)) {
+            throw new InputError('region', `IAM Identity Center is not offered in ${JSON.stringify(region)}`, `set region to one of: ${HUAWEI_REGIONS.join(', ')}, or set base-url to the regional identitystore endpoint`);
+        }
+        if (accessKeyId === undefined) {
+            throw new InputError('access-key-id', 'is required for huaweicloud', 'set access-key-id to the access key id (AK) and pass the secret access key (SK) as token from a secret');
+        }
+        if (!ACCESS_KEY_FORMAT.test(accessKeyId)) {
+            throw new InputError('access-key-id', 'is not a Huawei Cloud access key id (20 upper-case letters and digits)', 'copy the AK column of the access key CSV; the SK goes in token');
+        }
+        if (/\s/.test(token.trim()) || /[\u0000-\u001f\u007f]/.test(token)) {
+            throw new InputError('token', 'holds whitespace or control characters, which a secret access key (SK) never does', 'store the SK from the access key CSV as the secret, without quotes or line breaks');
+        }
+        if (securityToken !== undefined && (/[^\x21-\x7e]/.test(securityToken) || securityToken.length > 16384)) {
+            throw new InputError('security-token', 'is not a security token (printable characters without spaces, at most 16384)', 'pass the securitytoken of the temporary credentials unchanged, from a secret');
+        }
+        if (identityStoreId !== undefined && !STORE_ID_FORMAT.test(identityStoreId)) {
+            throw new InputError('identity-store-id', `${JSON.stringify(identityStoreId)} is not an identity store id ("d-" and 10 lower-case letters or digits)`, 'copy the identity store id from IAM Identity Center > Settings, or leave identity-store-id empty to look it up');
+        }
+        for (const t of targets) {
+            if (targetType === 'user-id' && !USER_ID_FORMAT.test(t)) {
+                throw new InputError('targets', `${JSON.stringify(t)} is not an IAM Identity Center user id (1-64 letters, digits, "-" or "_")`, 'list user ids, or set target-type: user-name to give user names');
+            }
+            if (targetType === 'user-name' && t.length > MAX_USER_NAME) {
+                throw new InputError('targets', `user name ${JSON.stringify(t.slice(0, 40))}… is longer than ${MAX_USER_NAME} characters`, 'list IAM Identity Center user names as they appear in the console');
+            }
+        }
+        return targets;
+    },
+    start(ctx) {
+        const { options } = ctx;
+        const regional = trimSlash(options.baseUrl ?? `https://identitystore.${options.region ?? ''}.myhuaweicloud.com`);
+        const global = trimSlash(options.authBaseUrl ?? GLOBAL_IDENTITY_CENTER_URL);
+        const credentials = {
+            accessKeyId: options.accessKeyId ?? '',
+            secretKey: ctx.token,
+            securityToken: options.securityToken
+        };
+        const sign = (req) => signRequest(req, credentials);
+        let storeId = options.identityStoreId;
+        let deleteChunk = huaweicloud.defaults.batchSize;
+        const storePath = () => `${regional}/v1/identity-stores/${encodeURIComponent(storeId ?? '')}`;
+        async function get(url, permission) {
+            try {
+                const res = await ctx.http.request({ method: 'GET', url, authorize: sign, expectJson: true });
+                return res.body;
+            }
+            catch (err) {
+                throw permission ? withPermissionHint(err, permission) : err;
+            }
+        }
+        async function discoverStore() {
+            const found = [];
+            let marker;
+            for (let page = 0;; page++) {
+                if (page >= huaweicloud_MAX_PAGES)
+                    throw new Error(`IAM Identity Center kept paging past ${huaweicloud_MAX_PAGES} pages; stopping`);
+                const params = [['limit', '100']];
+                if (marker)
+                    params.push(['marker', marker]);
+                const body = await get(`${global}/v1/instances?${buildQuery(params)}`, 'the action that lists IAM Identity Center instances (or set identity-store-id)');
+                const parsed = instancesPage.safeParse(body);
+                if (!parsed.success)
+                    throw new Error(`unexpected instance list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
+                found.push(...parsed.data.instances.map((i) => i.identity_store_id));
+                const next = parsed.data.page_info?.next_marker ?? undefined;
+                if (!next || next === marker)
+                    break;
+                marker = next;
+            }
+            const unique = [...new Set(found)];
+            if (unique.length === 0) {
+                throw new InputError('identity-store-id', 'is empty and the account has no IAM Identity Center instance', 'enable IAM Identity Center in the management account, or set identity-store-id');
+            }
+            if (unique.length > 1) {
+                throw new InputError('identity-store-id', `is empty and the account has ${unique.length} identity stores (${unique.join(', ')})`, 'set identity-store-id to the one to act on');
+            }
+            if (!STORE_ID_FORMAT.test(unique[0])) {
+                throw new Error(`IAM Identity Center returned an identity store id that is not one: ${JSON.stringify(unique[0])}`);
+            }
+            ctx.log.info(`identity store ${unique[0]} (from GET /v1/instances)`);
+            return unique[0];
+        }
+        /** Every user whose name is exactly `name` (the list filters; paging is followed to the end). */
+        async function usersNamed(name) {
+            const out = [];
+            let marker;
+            for (let page = 0;; page++) {
+                if (page >= huaweicloud_MAX_PAGES)
+                    throw new Error(`IAM Identity Center kept paging past ${huaweicloud_MAX_PAGES} pages; stopping`);
+                const params = [['limit', String(USERS_PAGE)], ['user_name', name]];
+                if (marker)
+                    params.push(['marker', marker]);
+                const body = await get(`${storePath()}/users?${buildQuery(params)}`, 'the action that lists IAM Identity Center users (needed for target-type: user-name)');
+                const parsed = usersPage.safeParse(body);
+                if (!parsed.success)
+                    throw new Error(`unexpected user list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
+                // The name filter's matching rules are not documented: keep exact matches only.
+                for (const u of parsed.data.users)
+                    if (u.user_name === name)
+                        out.push({ id: u.user_id, name });
+                const next = parsed.data.page_info?.next_marker ?? undefined;
+                if (!next || next === marker)
+                    break;
+                marker = next;
+            }
+            return out;
+        }
+        /** The user's sessions, or why the store answered 404 (no such user, or no such store). */
+        async function sessionsOf(userId) {
+            let res;
+            try {
+                res = await ctx.http.request({
+                    method: 'GET',
+                    url: `${storePath()}/users/${encodeURIComponent(userId)}/sessions`,
+                    authorize: sign,
+                    expectJson: true,
+                    passStatuses: [404]
+                });
+            }
+            catch (err) {
+                throw withPermissionHint(err, LIST_PERMISSION);
+            }
+            if (res.status === 404) {
+                const info = huaweicloud_parseError(404, res.body, res.text);
+                return { notFound: `404${info.code ? ` ${info.code}` : ''}: ${info.message}${res.requestId ? `, request id ${res.requestId}` : ''}` };
+            }
+            const parsed = sessionList.safeParse(res.body);
+            if (!parsed.success)
+                throw new Error(`unexpected session list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
+            return parsed.data.session_list ?? [];
+        }
+        async function planUser(userId, userName, filter) {
+            const kind = 'user-id';
+            const all = await sessionsOf(userId);
+            if (!Array.isArray(all)) {
+                return { id: userId, kind, label: userName, skip: `no user with this id in identity store ${storeId ?? ''} (${all.notFound})` };
+            }
+            const chosen = all.filter((s) => sessionMatches(s, filter));
+            const ids = [...new Set(chosen.map((s) => s.session_id))];
+            const details = {
+                sessions: ids.length,
+                ...(filter !== undefined ? { sessions_total: all.length } : {}),
+                session_ids: firstFew(ids),
+                ip_addresses: firstFew([...new Set(chosen.map((s) => s.ip_address ?? '').filter((ip) => ip !== ''))])
+            };
+            const who = userName ? `${userId} (${userName})` : userId;
+            if (chosen.length > 0) {
+                const lines = chosen.slice(0, SESSION_LINES_PER_USER).map((s) => `session ${s.session_id} ip=${s.ip_address ?? '?'} created=${toIso(s.creation_time) ?? '?'} valid_until=${toIso(s.session_not_valid_after) ?? '?'} agent=${JSON.stringify(s.user_agent ?? '')}`);
+                if (chosen.length > SESSION_LINES_PER_USER)
+                    lines.push(`… and ${chosen.length - SESSION_LINES_PER_USER} more`);
+                ctx.log.group(`sessions of ${who}: ${chosen.length}${filter !== undefined ? ` of ${all.length} match the filter` : ''}`, lines);
+            }
+            const entry = { id: userId, kind, label: userName, details, payload: { sessionIds: ids } };
+            if (all.length === 0)
+                entry.skip = 'no active sessions';
+            else if (ids.length === 0)
+                entry.skip = `no active sessions match the filter (${all.length} other sessions left alone)`;
+            return entry;
+        }
+        async function pool(items, worker) {
+            const out = new Array(items.length);
+            let next = 0;
+            let failed = false;
+            const run = async () => {
+                // After one failure no worker starts another item: the plan has failed.
+                while (!failed && next < items.length) {
+                    const i = next++;
+                    try {
+                        out[i] = await worker(items[i]);
+                    }
+                    catch (err) {
+                        failed = true;
+                        throw err;
+                    }
+                }
+            };
+            await Promise.all(Array.from({ length: Math.min(PLAN_CONCURRENCY, items.length) }, run));
+            return out;
+        }
+        return {
+            async plan(request) {
+                storeId ??= await discoverStore();
+                if (request.targetType === 'user-id') {
+                    return pool(request.targets, (id) => planUser(id, undefined, request.filter));
+                }
+                // user-name: resolve every name first (read only), then list the sessions.
+                const resolved = await pool(request.targets, async (name) => ({ name, users: await usersNamed(name) }));
+                const entries = [];
+                const toPlan = [];
+                for (const r of resolved) {
+                    if (r.users.length === 0) {
+                        entries.push({ id: r.name, kind: 'user-name', label: r.name, skip: `no user named ${JSON.stringify(r.name)} in identity store ${storeId}` });
+                    }
+                    else {
+                        for (const u of r.users) {
+                            if (!USER_ID_FORMAT.test(u.id))
+                                throw new Error(`IAM Identity Center returned a user id that is not one: ${JSON.stringify(u.id)}`);
+                            toPlan.push(u);
+                        }
+                    }
+                }
+                entries.push(...(await pool(toPlan, (u) => planUser(u.id, u.name, request.filter))));
+                return entries;
+            },
+            // The API takes one user per call: each batch is one user; its sessions go in chunks.
+            batches(entries, batchSize) {
+                deleteChunk = batchSize;
+                return entries.map((e) => [e]);
+            },
+            async execute(batch) {
+                const out = [];
+                for (const entry of batch) {
+                    const sessionIds = entry.payload?.sessionIds ?? [];
+                    const url = `${storePath()}/users/${encodeURIComponent(entry.id)}/sessions/batch-delete`;
+                    let deleted = 0;
+                    let attempts = 0;
+                    let requestId;
+                    let failure;
+                    for (const ids of chunk(sessionIds, deleteChunk)) {
+                        try {
+                            const res = await ctx.http.request({ method: 'POST', url, json: { session_ids: ids }, authorize: sign });
+                            attempts += res.attempts;
+                            requestId = res.requestId ?? requestId;
+                            deleted += ids.length;
+                        }
+                        catch (err) {
+                            const hinted = withPermissionHint(err, DELETE_PERMISSION);
+                            if (!(hinted instanceof ProviderRequestError))
+                                throw hinted;
+                            if (hinted.fatal)
+                                throw hinted;
+                            attempts += hinted.attempts;
+                            const partial = deleted > 0 ? ` (${deleted} of ${sessionIds.length} sessions were deleted before this)` : '';
+                            failure = { ...hinted.info, message: `${hinted.info.message}${partial}` };
+                            break;
+                        }
+                    }
+                    if (failure)
+                        out.push({ id: entry.id, outcome: 'failed', error: failure, attempts });
+                    else
+                        out.push({ id: entry.id, outcome: 'terminated', reason: `${deleted} session${deleted === 1 ? '' : 's'} deleted`, requestId, attempts });
+                }
+                return out;
+            }
+        };
+    }
+};
+
 ;// CONCATENATED MODULE: ./src/providers/index.ts
+
+
 
 
 /** Every provider the action knows, by the name the `provider` input takes. */
 const providers = {
     [iproyal.name]: iproyal,
-    [box.name]: box
+    [denovolab.name]: denovolab,
+    [box.name]: box,
+    [huaweicloud.name]: huaweicloud
 };
 const providerNames = Object.keys(providers);
 

@@ -1,5 +1,8 @@
 // One entry per provider for the fault matrix: how to start its emulator with a few targets,
 // which requests mutate, what a success is called, and the provider's own throttle faults.
+import { BOX_DEVELOPER_TOKEN, BoxEmulator, makeUsers as makeBoxUsers } from '../emulators/box/index.js'
+import { DNL_ADMIN_TOKEN, DnlEmulator, makeUsers as makeDnlUsers } from '../emulators/denovolab/index.js'
+import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../emulators/iproyal/index.js'
 
 export interface EmulatorLike {
@@ -20,10 +23,14 @@ export interface FaultProfile {
   targets(emu: EmulatorLike): string[]
   isMutating(q: { method: string; path: string }): boolean
   success: 'terminated' | 'accepted'
+  /** A second outcome that also means "done" for this provider under faults (see the profile). */
+  acceptAlso?: 'skipped'
   /** Provider-specific transient faults, beyond the shared ones. */
   extraFaults: Array<[name: string, fault: unknown]>
   /** How many times each target's termination took effect on the emulator (for "never twice"). */
   effects?(emu: EmulatorLike): Map<string, number>
+  /** Restores the emulator's targets between cases (default: forget requests and faults). */
+  reset?(emu: EmulatorLike): void
   /** Whether a repeated termination is harmful (accounts), so duplicates must not happen. */
   repeatMatters: boolean
 }
@@ -43,5 +50,77 @@ export const faultProfiles: FaultProfile[] = [
     extraFaults: [],
     effects: (emu) => (emu as unknown as IPRoyalEmulator).resets,
     repeatMatters: false
+  },
+  {
+    provider: 'box',
+    async start() {
+      const emu = new BoxEmulator({ users: makeBoxUsers(8) })
+      await emu.start()
+      return emu as unknown as EmulatorLike
+    },
+    inputs: (emu) => ({ provider: 'box', token: BOX_DEVELOPER_TOKEN, 'base-url': (emu as unknown as BoxEmulator).baseUrl, 'batch-size': '2' }),
+    targets: (emu) => [...(emu as unknown as BoxEmulator).users.keys()].slice(0, 6),
+    isMutating: (q) => q.method === 'POST' && q.path.endsWith('/terminate_sessions'),
+    success: 'accepted',
+    extraFaults: [],
+    effects: (emu) => {
+      const counts = new Map<string, number>()
+      for (const j of (emu as unknown as BoxEmulator).jobs as Array<{ id: string }>) counts.set(j.id, (counts.get(j.id) ?? 0) + 1)
+      return counts
+    },
+    // A repeated terminate only queues another job for the same user: harmless.
+    repeatMatters: false
+  },
+  {
+    provider: 'denovolab',
+    async start() {
+      const emu = new DnlEmulator({ users: makeDnlUsers(8) })
+      await emu.start()
+      return emu as unknown as EmulatorLike
+    },
+    inputs: (emu) => ({ provider: 'denovolab', token: DNL_ADMIN_TOKEN, 'base-url': (emu as unknown as DnlEmulator).baseUrl }),
+    targets: () => ['1', '2', '3', '4', '5', '6'],
+    reset: (emu) => (emu as unknown as DnlEmulator).resetState(makeDnlUsers(8)),
+    isMutating: (q) => q.method === 'DELETE',
+    // A delete whose answer was lost is found gone on the retry: the provider reports it
+    // skipped "already deleted (... an earlier attempt of this run may have deleted it ...)".
+    success: 'terminated',
+    acceptAlso: 'skipped',
+    extraFaults: [],
+    effects: (emu) => {
+      const counts = new Map<string, number>()
+      for (const id of (emu as unknown as DnlEmulator).deleted as number[]) counts.set(String(id), (counts.get(String(id)) ?? 0) + 1)
+      return counts
+    },
+    repeatMatters: true
+  },
+  {
+    provider: 'huaweicloud',
+    async start() {
+      const emu = new HuaweiCloudEmulator({ users: HW_USERS })
+      await emu.start()
+      return emu as unknown as EmulatorLike
+    },
+    inputs: (emu) => {
+      const origin = (emu as unknown as HuaweiCloudEmulator).origin
+      return { provider: 'huaweicloud', region: 'ap-southeast-1', 'base-url': origin, 'auth-base-url': origin, 'identity-store-id': HW_STORE_ID, 'access-key-id': HW_AK, token: HW_SK, 'batch-size': '2' }
+    },
+    targets: () => HW_USERS.map((u) => u.user_id),
+    reset: (emu) => {
+      const hw = emu as unknown as HuaweiCloudEmulator
+      hw.reset()
+      hw.setUsers(HW_USERS)
+    },
+    isMutating: (q) => q.method === 'POST' && q.path.endsWith('/sessions/batch-delete'),
+    success: 'terminated',
+    extraFaults: [
+      ['gateway throttling APIGW.0308 (no Retry-After)', { kind: 'status', status: 429 }],
+      ['409 IIC.1006 concurrency conflict', { kind: 'status', status: 409 }]
+    ],
+    // Deleting an ended session again changes nothing.
+    repeatMatters: false
   }
 ]
+
+/** Six users with three sessions each: two batch-delete calls per user at batch-size 2. */
+const HW_USERS = makeHwUsers(6, { prefix: 'fault', sessionsFor: () => 3 })
