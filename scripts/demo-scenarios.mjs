@@ -1,4 +1,7 @@
 // The demo's scenarios: one per provider, each with its emulator and the inputs an admin would give.
+import { BOX_CLIENT_ID, BOX_CLIENT_SECRET, BOX_ENTERPRISE_ID, BoxEmulator, makeUsers as makeBoxUsers } from '../__tests__/emulators/box/index.js'
+import { DNL_PASSWORD, DNL_USERNAME, DnlEmulator, makeUsers as makeDnlUsers } from '../__tests__/emulators/denovolab/index.js'
+import { HW_AK, HW_SK, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
 
 export const scenarios = [
@@ -11,6 +14,49 @@ export const scenarios = [
       return emu
     },
     inputs: (emu) => ({ provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': emu.baseUrl, 'target-type': 'username', targets: 'contractor3\ncontractor17\ncontractor40\nformer-intern' }),
-    after: (emu) => console.log(`\nemulator: sessions reset for ${[...emu.resets.keys()].length} sub-users`)
+    after: (emu) => console.log(`\nemulator: sessions reset for ${emu.resets.size} sub-users`)
+  },
+  {
+    provider: 'box',
+    title: 'Box — a user by id, a user by login, a group, and a login that does not exist (Client Credentials Grant)',
+    async start() {
+      const users = makeBoxUsers(12)
+      const emu = new BoxEmulator({ users, groups: [{ id: '5550001', name: 'Contractors', members: users.slice(6, 9).map((u) => u.id) }] })
+      await emu.start()
+      return emu
+    },
+    inputs: (emu) => ({
+      provider: 'box', token: BOX_CLIENT_SECRET, 'client-id': BOX_CLIENT_ID, 'enterprise-id': BOX_ENTERPRISE_ID,
+      'base-url': emu.baseUrl, 'auth-base-url': emu.authBaseUrl,
+      targets: '1000003\nuser5@example.com\ngroup:5550001\nghost@example.com'
+    }),
+    // Minting the OAuth token is a POST but changes nothing: only terminate calls mutate.
+    isMutating: (q) => q.path.endsWith('/terminate_sessions'),
+    after: (emu) => console.log(`\nemulator: ${emu.jobs.length} termination jobs queued`)
+  },
+  {
+    provider: 'huaweicloud',
+    title: 'Huawei Cloud — delete the login sessions of users by name (identity store discovered, AK/SK signed)',
+    async start() {
+      const emu = new HuaweiCloudEmulator({ users: makeHwUsers(6, { sessionsFor: (i) => (i === 4 ? 0 : i) }) })
+      await emu.start()
+      return emu
+    },
+    inputs: (emu) => ({
+      provider: 'huaweicloud', region: 'ap-southeast-1', 'base-url': emu.origin, 'auth-base-url': emu.origin,
+      'access-key-id': HW_AK, token: HW_SK, 'target-type': 'user-name', targets: 'user2\nuser3\nuser4'
+    }),
+    after: (emu) => console.log(`\nemulator: ${emu.deleteCalls.length} batch-delete calls, ${emu.authFailures.length} signature failures`)
+  },
+  {
+    provider: 'denovolab',
+    title: 'DeNovoLab — DELETE the accounts of inactive agents (snapshot, then exactly those ids; token minted from a portal login)',
+    async start() {
+      const emu = new DnlEmulator({ users: makeDnlUsers(40) })
+      await emu.start()
+      return emu
+    },
+    inputs: (emu) => ({ provider: 'denovolab', 'base-url': emu.baseUrl, username: DNL_USERNAME, token: DNL_PASSWORD, filter: 'user_type=agent\nactive=false' }),
+    after: (emu) => console.log(`\nemulator: accounts deleted: ${emu.deleted.join(', ')}`)
   }
 ]
