@@ -33,10 +33,10 @@ describe('a 100,000-target run', () => {
     expect(r.summary).toMatch(/Showing \d+ of 100000 targets/)
     // 1,000 batches: no group per batch, a progress line at most every 2 s plus the last one.
     const log = visibleLog(r.stdout).split('\n')
-    const progress = log.filter((l) => /^batch \d+\/1000 done/.test(l))
+    const progress = log.filter((l: string) => /^batch \d+\/1000 done/.test(l))
     expect(progress.length).toBeGreaterThanOrEqual(1)
     expect(progress.length).toBeLessThanOrEqual(Math.ceil(r.durationMs / 2000) + 2)
-    expect(log.filter((l) => l.startsWith('::group::batch'))).toHaveLength(0)
+    expect(log.filter((l: string) => l.startsWith('::group::batch'))).toHaveLength(0)
     expect(log.length).toBeLessThan(1200) // the plan lists the first 1,000 targets, then a count
     // The targets output would exceed GitHub's 1 MiB output limit: left empty, with a warning.
     expect(r.outputs.targets).toBe('')

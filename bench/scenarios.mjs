@@ -1,6 +1,15 @@
 // Benchmark workloads, one per provider: how to build an emulator holding `size` targets, the
-// target ids, the action inputs, and the curl command a user would loop over.
+// target ids, the action inputs, and the curl command a user would loop over (none for Huawei
+// Cloud: its API takes only SDK-HMAC-SHA256-signed requests, which curl cannot make).
+import { BOX_DEVELOPER_TOKEN, BoxEmulator, makeUsers as makeBoxUsers } from '../__tests__/emulators/box/index.js'
+import { DNL_ADMIN_TOKEN, DnlEmulator, makeUsers as makeDnlUsers } from '../__tests__/emulators/denovolab/index.js'
+import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
+
+async function started(emu) {
+  await emu.start()
+  return emu
+}
 
 export const benchScenarios = [
   {
@@ -9,14 +18,45 @@ export const benchScenarios = [
     rateLimit: 3000,
     latencyMs: 50,
     concurrency: 4,
-    note: '100 hashes per DELETE /v1/sessions',
-    async start(size) {
-      const emu = new IPRoyalEmulator({ subUsers: makeSubUsers(size, 'bench') })
-      await emu.start()
-      return emu
-    },
+    note: 'targets are user hashes (no lookup); 100 hashes per DELETE /v1/sessions',
+    start: (size) => started(new IPRoyalEmulator({ subUsers: makeSubUsers(size, 'bench') })),
     targets: (emu) => [...emu.subUsers.keys()],
     inputs: (emu) => ({ provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': emu.baseUrl }),
     curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/sessions' -H 'Authorization: Bearer ${IPROYAL_TOKEN}' -H 'Content-Type: application/json' -d "{\\"residential_user_hashes\\":[\\"$t\\"]}"`
+  },
+  {
+    provider: 'box',
+    sizes: [1000, 10_000],
+    rateLimit: 30_000,
+    latencyMs: 20,
+    concurrency: 16,
+    note: 'targets are user ids: one GET /users/{id} each to resolve (plan), then 50 ids per POST /users/terminate_sessions',
+    start: (size) => started(new BoxEmulator({ users: makeBoxUsers(size) })),
+    targets: (emu) => [...emu.users.keys()],
+    inputs: (emu) => ({ provider: 'box', token: BOX_DEVELOPER_TOKEN, 'base-url': emu.baseUrl }),
+    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/terminate_sessions' -H 'Authorization: Bearer ${BOX_DEVELOPER_TOKEN}' -H 'Content-Type: application/json' -d "{\\"user_ids\\":[\\"$t\\"]}"`
+  },
+  {
+    provider: 'huaweicloud',
+    sizes: [1000, 10_000],
+    rateLimit: 30_000,
+    latencyMs: 20,
+    concurrency: 16,
+    note: 'targets are user ids: one GET …/sessions each (plan), then one signed POST …/sessions/batch-delete per user',
+    start: (size) => started(new HuaweiCloudEmulator({ users: makeHwUsers(size, { prefix: 'bench', sessionsFor: () => 2 }) })),
+    targets: (emu) => [...emu.users.keys()],
+    inputs: (emu) => ({ provider: 'huaweicloud', region: 'ap-southeast-1', 'base-url': emu.origin, 'identity-store-id': HW_STORE_ID, 'access-key-id': HW_AK, token: HW_SK })
+  },
+  {
+    provider: 'denovolab',
+    sizes: [1000, 10_000],
+    rateLimit: 30_000,
+    latencyMs: 20,
+    concurrency: 16,
+    note: 'targets are user ids: one GET /user/{id} each (plan), then one DELETE /user/{id} each',
+    start: (size) => started(new DnlEmulator({ users: makeDnlUsers(size) })),
+    targets: (emu) => [...emu.users.keys()].map(String),
+    inputs: (emu) => ({ provider: 'denovolab', token: DNL_ADMIN_TOKEN, 'base-url': emu.baseUrl }),
+    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/user/$t' -H 'X-Auth-Token: ${DNL_ADMIN_TOKEN}' -H 'accept: application/json'`
   }
 ]

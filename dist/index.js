@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5592);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5359);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5592:
+/***/ 5359:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42626,7 +42626,34 @@ const iproyal = {
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/engine/pool.ts
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, keeping the input order in the result.
+ * After one call fails no new call starts, and the first error is thrown: a plan that cannot
+ * resolve one target has failed, and looking up the rest would only add requests.
+ */
+async function mapConcurrent(items, limit, fn) {
+    const out = new Array(items.length);
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+        while (!failed && next < items.length) {
+            const i = next++;
+            try {
+                out[i] = await fn(items[i]);
+            }
+            catch (err) {
+                failed = true;
+                throw err;
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/providers/denovolab.ts
+
 
 
 
@@ -43095,17 +43122,8 @@ const denovolab = {
                     ctx.log.info(`snapshot: ${users.length} users match the filter; only these ids will be deleted`);
                     return users.map(describe);
                 }
-                // Targets: one GET /user/{id} each, a few at a time, stopping at the first failure.
-                const out = new Array(request.targets.length);
-                let next = 0;
-                const worker = async () => {
-                    while (next < request.targets.length) {
-                        const i = next++;
-                        out[i] = await lookup(request.targets[i]);
-                    }
-                };
-                await Promise.all(Array.from({ length: Math.min(4, request.targets.length) }, worker));
-                return out;
+                // Targets: one GET /user/{id} each, `concurrency` at a time, stopping at the first failure.
+                return mapConcurrent(request.targets, ctx.concurrency, lookup);
             },
             /** Every batch holds one user: each DELETE names exactly one planned id. */
             batches(entries, batchSize) {
@@ -43147,6 +43165,7 @@ const denovolab = {
 
 
 
+
 // Box: POST /2.0/users/terminate_sessions {user_ids, user_logins} and
 // POST /2.0/groups/terminate_sessions {group_ids}. Box answers 202 and queues a job per target,
 // so a success is reported `accepted`, never `terminated`.
@@ -43159,7 +43178,6 @@ const MAX_PAGE = 1000;
 const LOGIN_LOOKUP_PAGE = 100;
 const LOGIN_LOOKUP_MAX_PAGES = 20;
 /** Read-only plan lookups run this many at a time (they share the run's rate limiter). */
-const LOOKUP_CONCURRENCY = 4;
 /** Re-mint a Client Credentials token this long before Box says it expires. */
 const EXPIRY_MARGIN_MS = 60_000;
 /** How many times a run may re-mint a token after a 401 (expiry mid-run), in all. */
@@ -43250,19 +43268,6 @@ const TYPE_FIX = {
     'user-login': 'give user logins (e.g. alice@example.com), or set target-type: user-id / auto for numeric ids',
     'group-id': 'give Box group ids (digits only, e.g. 11446498)'
 };
-/** Runs `fn` over `items`, at most `limit` at a time, keeping order. */
-async function mapLimit(items, limit, fn) {
-    const out = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const i = next++;
-            out[i] = await fn(items[i]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return out;
-}
 /** Credentials for the run: a fixed bearer token, or a Client Credentials Grant token minted and re-minted here. */
 class BoxAuth {
     ctx;
@@ -43499,7 +43504,7 @@ const box = {
                     const users = await listUsers(params, limit, Number.POSITIVE_INFINITY, (us) => us.length > ctx.maxTargets);
                     return users.map((u) => userEntry(u));
                 }
-                const entries = await mapLimit(request.targets, LOOKUP_CONCURRENCY, async (t) => {
+                const entries = await mapConcurrent(request.targets, ctx.concurrency, async (t) => {
                     const c = classify(t, request.targetType);
                     if (c === undefined)
                         throw new Error(`target ${JSON.stringify(t)} passed validation but cannot be classified`);
@@ -43695,6 +43700,7 @@ function signRequest(req, credentials, nowMs = Date.now()) {
 
 
 
+
 /** Regions of IAM Identity Center in the vendor SDK (identitycenterstore region list). */
 const HUAWEI_REGIONS = [
     'cn-east-3', 'cn-north-4', 'cn-south-1', 'cn-south-4', 'cn-southwest-2',
@@ -43713,7 +43719,6 @@ const MAX_USER_NAME = 128;
 const USERS_PAGE = 100;
 const huaweicloud_MAX_PAGES = 10_000;
 const SESSION_LINES_PER_USER = 50;
-const PLAN_CONCURRENCY = 4;
 const LIST_PERMISSION = 'IdentityCenter:user:listSessions';
 const DELETE_PERMISSION = 'IdentityCenter:user:batchDeleteSession';
 const huaweiError = looseObject({
@@ -44004,34 +44009,14 @@ const huaweicloud = {
                 entry.skip = `no active sessions match the filter (${all.length} other sessions left alone)`;
             return entry;
         }
-        async function pool(items, worker) {
-            const out = new Array(items.length);
-            let next = 0;
-            let failed = false;
-            const run = async () => {
-                // After one failure no worker starts another item: the plan has failed.
-                while (!failed && next < items.length) {
-                    const i = next++;
-                    try {
-                        out[i] = await worker(items[i]);
-                    }
-                    catch (err) {
-                        failed = true;
-                        throw err;
-                    }
-                }
-            };
-            await Promise.all(Array.from({ length: Math.min(PLAN_CONCURRENCY, items.length) }, run));
-            return out;
-        }
         return {
             async plan(request) {
                 storeId ??= await discoverStore();
                 if (request.targetType === 'user-id') {
-                    return pool(request.targets, (id) => planUser(id, undefined, request.filter));
+                    return mapConcurrent(request.targets, ctx.concurrency, (id) => planUser(id, undefined, request.filter));
                 }
                 // user-name: resolve every name first (read only), then list the sessions.
-                const resolved = await pool(request.targets, async (name) => ({ name, users: await usersNamed(name) }));
+                const resolved = await mapConcurrent(request.targets, ctx.concurrency, async (name) => ({ name, users: await usersNamed(name) }));
                 const entries = [];
                 const toPlan = [];
                 for (const r of resolved) {
@@ -44046,7 +44031,7 @@ const huaweicloud = {
                         }
                     }
                 }
-                entries.push(...(await pool(toPlan, (u) => planUser(u.id, u.name, request.filter))));
+                entries.push(...(await mapConcurrent(toPlan, ctx.concurrency, (u) => planUser(u.id, u.name, request.filter))));
                 return entries;
             },
             // The API takes one user per call: each batch is one user; its sessions go in chunks.
@@ -49514,7 +49499,7 @@ async function runWithSettings(s, r) {
     // Plan: read-only requests only.
     let entries;
     try {
-        const run = await provider.start({ http, log, token: s.token, options: s.options, addSecret: (v) => secrets.add(v), maxTargets: s.maxTargets, dryRun: s.dryRun });
+        const run = await provider.start({ http, log, token: s.token, options: s.options, addSecret: (v) => secrets.add(v), concurrency: s.concurrency, maxTargets: s.maxTargets, dryRun: s.dryRun });
         entries = uniqueById(await run.plan({ targets: s.targets, targetType: s.targetType, filter: s.filter }));
         const planned = actionable(entries);
         const hash = planHash(provider.name, planned.map((e) => e.id));

@@ -132,7 +132,7 @@ async function runWithSettings(s: Settings, r: RunEnv): Promise<void> {
   // Plan: read-only requests only.
   let entries: PlanEntry[]
   try {
-    const run = await provider.start({ http, log, token: s.token, options: s.options, addSecret: (v) => secrets.add(v), maxTargets: s.maxTargets, dryRun: s.dryRun })
+    const run = await provider.start({ http, log, token: s.token, options: s.options, addSecret: (v) => secrets.add(v), concurrency: s.concurrency, maxTargets: s.maxTargets, dryRun: s.dryRun })
     entries = uniqueById(await run.plan({ targets: s.targets, targetType: s.targetType, filter: s.filter }))
     const planned = actionable(entries)
     const hash = planHash(provider.name, planned.map((e) => e.id))

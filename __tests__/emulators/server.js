@@ -6,7 +6,7 @@ import { createServer } from 'node:http'
 
 /**
  * @typedef {{ method: string, path: string, query: URLSearchParams, headers: import('node:http').IncomingHttpHeaders,
- *   bodyText: string, json: unknown, jsonError: boolean, at: number }} EmulatorRequest
+ *   bodyText: string, json: unknown, jsonError: boolean, at: number, status?: number, fault?: string }} EmulatorRequest
  * @typedef {{ status: number, headers?: Record<string,string>, body?: unknown }} EmulatorResponse
  * @typedef {{ kind: 'status', status: number } | { kind: 'throttle', retryAfter?: 'seconds' | 'date' | 'none', resetHeader?: boolean, seconds?: number }
  *   | { kind: 'reset' } | { kind: 'slow', ms: number } | { kind: 'truncated' } | { kind: 'html' } | { kind: 'custom', respond: (req: EmulatorRequest) => EmulatorResponse }} Fault
@@ -35,6 +35,8 @@ export class EmulatorServer {
    */
   constructor(opts) {
     this.name = opts.name
+    /** @type {string} set by start() */
+    this.origin = ''
     this.handle = opts.handle
     this.errorResponse = opts.errorResponse
     this.throttleResponse = opts.throttleResponse ?? defaultThrottle
@@ -110,7 +112,11 @@ export class EmulatorServer {
     return this.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD')
   }
 
-  /** The most requests seen in any window of `windowMs`. */
+  /**
+   * The most requests seen in any window of `windowMs`.
+   * @param {number} windowMs
+   * @param {(r: EmulatorRequest) => boolean} [filter]
+   */
   peakInWindow(windowMs, filter = () => true) {
     const times = this.requests.filter(filter).map((r) => r.at)
     let peak = 0

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { InputError, ProviderRequestError } from '../engine/errors.js'
 import { bodySnippet, type HttpRequest, type HttpResponse } from '../engine/http.js'
 import { chunk } from '../engine/plan.js'
+import { mapConcurrent } from '../engine/pool.js'
 import type { BatchOutcome, PlanEntry, Provider, ProviderContext, ProviderErrorInfo, TargetRequest } from '../engine/types.js'
 
 // Box: POST /2.0/users/terminate_sessions {user_ids, user_logins} and
@@ -17,7 +18,6 @@ const MAX_PAGE = 1000
 const LOGIN_LOOKUP_PAGE = 100
 const LOGIN_LOOKUP_MAX_PAGES = 20
 /** Read-only plan lookups run this many at a time (they share the run's rate limiter). */
-const LOOKUP_CONCURRENCY = 4
 /** Re-mint a Client Credentials token this long before Box says it expires. */
 const EXPIRY_MARGIN_MS = 60_000
 /** How many times a run may re-mint a token after a 401 (expiry mid-run), in all. */
@@ -111,20 +111,6 @@ const TYPE_FIX: Record<string, string> = {
   'user-id': 'give Box user ids (digits only, e.g. 6178859178), or set target-type: user-login / auto',
   'user-login': 'give user logins (e.g. alice@example.com), or set target-type: user-id / auto for numeric ids',
   'group-id': 'give Box group ids (digits only, e.g. 11446498)'
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i])
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
 }
 
 /** Credentials for the run: a fixed bearer token, or a Client Credentials Grant token minted and re-minted here. */
@@ -362,7 +348,7 @@ export const box: Provider = {
           const users = await listUsers(params, limit, Number.POSITIVE_INFINITY, (us) => us.length > ctx.maxTargets)
           return users.map((u) => userEntry(u))
         }
-        const entries = await mapLimit(request.targets, LOOKUP_CONCURRENCY, async (t) => {
+        const entries = await mapConcurrent(request.targets, ctx.concurrency, async (t) => {
           const c = classify(t, request.targetType)
           if (c === undefined) throw new Error(`target ${JSON.stringify(t)} passed validation but cannot be classified`)
           if (c.kind === 'user-id') return resolveUserId(c.value)

@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { z } from 'zod'
 import { InputError, ProviderRequestError } from '../engine/errors.js'
 import { bodySnippet, type HttpResponse } from '../engine/http.js'
+import { mapConcurrent } from '../engine/pool.js'
 import type { BatchOutcome, DetailValue, PlanEntry, Provider, ProviderContext, ProviderErrorInfo, TargetRequest } from '../engine/types.js'
 
 // DeNovoLab DNL Class 4 softswitch admin API (shared/seeds/003, shared/providers.md).
@@ -460,17 +461,8 @@ export const denovolab: Provider = {
           ctx.log.info(`snapshot: ${users.length} users match the filter; only these ids will be deleted`)
           return users.map(describe)
         }
-        // Targets: one GET /user/{id} each, a few at a time, stopping at the first failure.
-        const out: PlanEntry[] = new Array(request.targets.length)
-        let next = 0
-        const worker = async (): Promise<void> => {
-          while (next < request.targets.length) {
-            const i = next++
-            out[i] = await lookup(request.targets[i])
-          }
-        }
-        await Promise.all(Array.from({ length: Math.min(4, request.targets.length) }, worker))
-        return out
+        // Targets: one GET /user/{id} each, `concurrency` at a time, stopping at the first failure.
+        return mapConcurrent(request.targets, ctx.concurrency, lookup)
       },
 
       /** Every batch holds one user: each DELETE names exactly one planned id. */

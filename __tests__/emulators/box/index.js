@@ -47,6 +47,12 @@ export class BoxEmulator {
    *   enterpriseId?: string, tokenTtlSeconds?: number }} [opts]
    */
   constructor(opts = {}) {
+    /** @type {string} set by start() */
+    this.origin = ''
+    /** @type {string} set by start() */
+    this.baseUrl = ''
+    /** @type {string} set by start() */
+    this.authBaseUrl = ''
     this.developerToken = opts.developerToken ?? BOX_DEVELOPER_TOKEN
     this.clientId = opts.clientId ?? BOX_CLIENT_ID
     this.clientSecret = opts.clientSecret ?? BOX_CLIENT_SECRET

@@ -63,6 +63,8 @@ function parseTime(value) {
 export class DnlEmulator {
   /** @param {{ token?: string, users?: DnlUser[], listPaths?: string[], perPageMax?: number }} [opts] */
   constructor(opts = {}) {
+    /** @type {string} set by start() */
+    this.baseUrl = ''
     this.adminToken = opts.token ?? DNL_ADMIN_TOKEN
     /** tokens accepted in X-Auth-Token */
     this.tokens = new Set([this.adminToken])

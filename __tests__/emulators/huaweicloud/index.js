@@ -37,7 +37,11 @@ function uuidFrom(random) {
  * @typedef {{ user_id: string, user_name: string, display_name: string, sessions: Session[] }} User
  */
 
-/** `n` users named `${prefix}${i}` with `sessionsFor(i)` sessions each, from a seeded generator. */
+/**
+ * `n` users named `${prefix}${i}` with `sessionsFor(i)` sessions each, from a seeded generator.
+ * @param {number} n
+ * @param {{ prefix?: string, sessionsFor?: (i: number) => number, seed?: number }} [opts]
+ */
 export function makeUsers(n, { prefix = 'user', sessionsFor = () => 2, seed = 11 } = {}) {
   const random = seededRandom(seed)
   const now = Math.floor(Date.now() / 1000)
@@ -122,6 +126,8 @@ export class HuaweiCloudEmulator {
    *   credentials?: { ak: string, sk: string, securityToken?: string }[], clockOffsetMs?: number, maxPageSize?: number }} [opts]
    */
   constructor(opts = {}) {
+    /** @type {string} set by start() */
+    this.origin = ''
     this.identityStoreId = opts.identityStoreId ?? HW_STORE_ID
     this.instances = opts.instances ?? [{ identity_store_id: this.identityStoreId }]
     /** @type {Map<string, { ak: string, sk: string, securityToken?: string }>} */

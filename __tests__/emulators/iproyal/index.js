@@ -24,6 +24,8 @@ export function makeSubUsers(n, prefix = 'user') {
 export class IPRoyalEmulator {
   /** @param {{ token?: string, subUsers?: SubUser[], mainHash?: string }} [opts] */
   constructor(opts = {}) {
+    /** @type {string} set by start() */
+    this.baseUrl = ''
     this.token = opts.token ?? IPROYAL_TOKEN
     /** @type {Map<string, SubUser>} */
     this.subUsers = new Map((opts.subUsers ?? makeSubUsers(5)).map((u) => [u.hash, { ...u }]))

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { InputError, ProviderRequestError } from '../../engine/errors.js'
 import { bodySnippet, type HttpRequest } from '../../engine/http.js'
 import { chunk } from '../../engine/plan.js'
+import { mapConcurrent } from '../../engine/pool.js'
 import type { BatchOutcome, PlanEntry, Provider, ProviderContext, ProviderErrorInfo, TargetRequest } from '../../engine/types.js'
 import { buildQuery, signRequest, type SigningCredentials } from './signer.js'
 
@@ -31,7 +32,6 @@ const MAX_USER_NAME = 128
 const USERS_PAGE = 100
 const MAX_PAGES = 10_000
 const SESSION_LINES_PER_USER = 50
-const PLAN_CONCURRENCY = 4
 
 const LIST_PERMISSION = 'IdentityCenter:user:listSessions'
 const DELETE_PERMISSION = 'IdentityCenter:user:batchDeleteSession'
@@ -323,34 +323,14 @@ export const huaweicloud: Provider = {
       return entry
     }
 
-    async function pool<T, R>(items: T[], worker: (item: T) => Promise<R>): Promise<R[]> {
-      const out: R[] = new Array(items.length)
-      let next = 0
-      let failed = false
-      const run = async (): Promise<void> => {
-        // After one failure no worker starts another item: the plan has failed.
-        while (!failed && next < items.length) {
-          const i = next++
-          try {
-            out[i] = await worker(items[i])
-          } catch (err) {
-            failed = true
-            throw err
-          }
-        }
-      }
-      await Promise.all(Array.from({ length: Math.min(PLAN_CONCURRENCY, items.length) }, run))
-      return out
-    }
-
     return {
       async plan(request: TargetRequest): Promise<PlanEntry[]> {
         storeId ??= await discoverStore()
         if (request.targetType === 'user-id') {
-          return pool(request.targets, (id) => planUser(id, undefined, request.filter))
+          return mapConcurrent(request.targets, ctx.concurrency, (id) => planUser(id, undefined, request.filter))
         }
         // user-name: resolve every name first (read only), then list the sessions.
-        const resolved = await pool(request.targets, async (name) => ({ name, users: await usersNamed(name) }))
+        const resolved = await mapConcurrent(request.targets, ctx.concurrency, async (name) => ({ name, users: await usersNamed(name) }))
         const entries: PlanEntry[] = []
         const toPlan: { id: string; name: string }[] = []
         for (const r of resolved) {
@@ -363,7 +343,7 @@ export const huaweicloud: Provider = {
             }
           }
         }
-        entries.push(...(await pool(toPlan, (u) => planUser(u.id, u.name, request.filter))))
+        entries.push(...(await mapConcurrent(toPlan, ctx.concurrency, (u) => planUser(u.id, u.name, request.filter))))
         return entries
       },
 

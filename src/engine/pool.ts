@@ -1,0 +1,23 @@
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, keeping the input order in the result.
+ * After one call fails no new call starts, and the first error is thrown: a plan that cannot
+ * resolve one target has failed, and looking up the rest would only add requests.
+ */
+export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  let failed = false
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const i = next++
+      try {
+        out[i] = await fn(items[i])
+      } catch (err) {
+        failed = true
+        throw err
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+  return out
+}
