@@ -99,10 +99,10 @@ describe('retry rules', () => {
     for (const s of [400, 401, 403, 404, 409, 422, 501]) expect(isTransientStatus(s)).toBe(false)
   })
   it('backs off exponentially with jitter and a cap', () => {
-    expect(backoffMs(1, () => 0)).toBe(250)
-    expect(backoffMs(1, () => 1)).toBe(500)
-    expect(backoffMs(4, () => 1)).toBe(4000)
-    expect(backoffMs(30, () => 1)).toBe(30_000)
+    expect(backoffMs(1, () => 0)).toBe(50)
+    expect(backoffMs(1, () => 1)).toBe(100)
+    expect(backoffMs(4, () => 1)).toBe(800)
+    expect(backoffMs(30, () => 1)).toBe(20_000)
   })
   it('bounds the wall time spent waiting, counting overlapping waits once', () => {
     const budget = new WaitBudget(10_000)

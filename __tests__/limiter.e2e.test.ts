@@ -29,6 +29,20 @@ describe('shared rate limiter', () => {
     expect(span).toBeGreaterThanOrEqual(29 * 100 - 50)
   })
 
+  it('keeps at most `concurrency` requests on the wire, even while other tasks wait to retry', async () => {
+    const targets = [...emu.subUsers.keys()].slice(0, 24)
+    emu.server.latencyMs = 120
+    emu.server.setFaultRate(0.3, [{ kind: 'status', status: 503 }], { match: isDelete, seed: 5 })
+    const r = await runAction({
+      inputs: { provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': baseUrl, targets: targets.join(','), 'batch-size': '1', concurrency: '3', 'rate-limit': '6000', 'max-targets': '100' }
+    })
+    expect(r.code).toBe(0)
+    expect(r.outputs['terminated-count']).toBe('24')
+    expect(emu.server.counters.faults).toBeGreaterThan(0)
+    expect(emu.server.peakInFlight).toBeLessThanOrEqual(3)
+    expect(emu.server.peakInFlight).toBeGreaterThanOrEqual(2)
+  })
+
   it('slows every worker when the provider throttles one of them', async () => {
     const targets = [...emu.subUsers.keys()].slice(0, 16)
     // The 4th DELETE is answered 429 Retry-After: 2.

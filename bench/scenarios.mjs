@@ -56,7 +56,9 @@ export const benchScenarios = [
     note: 'targets are user ids: one GET /user/{id} each (plan), then one DELETE /user/{id} each',
     start: (size) => started(new DnlEmulator({ users: makeDnlUsers(size) })),
     targets: (emu) => [...emu.users.keys()].map(String),
+    // The action deleted them: the curl loop gets the same accounts back.
+    restore: (emu, size) => emu.resetState(makeDnlUsers(size)),
     inputs: (emu) => ({ provider: 'denovolab', token: DNL_ADMIN_TOKEN, 'base-url': emu.baseUrl }),
-    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/user/$t' -H 'X-Auth-Token: ${DNL_ADMIN_TOKEN}' -H 'accept: application/json'`
+    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/user/'"$t" -H 'X-Auth-Token: ${DNL_ADMIN_TOKEN}' -H 'accept: application/json'`
   }
 ]

@@ -32374,7 +32374,7 @@ async function executePlan(opts) {
         }
     };
     const workers = Math.max(1, Math.min(opts.concurrency, batches.length));
-    log.info(`${opts.verb}: ${total} targets in ${batches.length} batches, ${workers} at a time`);
+    log.info(`${opts.verb}: ${total} targets in ${batches.length} batches`);
     await Promise.all(Array.from({ length: workers }, worker));
     return entries.map((e) => results.get(e.id) ?? { id: e.id, kind: e.kind, label: e.label, outcome: 'failed', reason: 'not attempted' });
 }
@@ -32394,11 +32394,61 @@ function checkGuards(count, hash, guards) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/pool.ts
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, keeping the input order in the result.
+ * After one call fails no new call starts, and the first error is thrown: a plan that cannot
+ * resolve one target has failed, and looking up the rest would only add requests.
+ */
+async function mapConcurrent(items, limit, fn) {
+    const out = new Array(items.length);
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+        while (!failed && next < items.length) {
+            const i = next++;
+            try {
+                out[i] = await fn(items[i]);
+            }
+            catch (err) {
+                failed = true;
+                throw err;
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return out;
+}
+/** Counts permits: at most `size` holders at once, the rest wait in arrival order. */
+class Semaphore {
+    available;
+    waiting = [];
+    constructor(size) {
+        this.available = size;
+    }
+    async acquire() {
+        if (this.available > 0) {
+            this.available--;
+            return;
+        }
+        await new Promise((resolve) => this.waiting.push(resolve));
+    }
+    release() {
+        const next = this.waiting.shift();
+        if (next)
+            next();
+        else
+            this.available++;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/retry.ts
 /** Retry rules shared by every provider. */
 const MAX_SINGLE_WAIT_MS = 120_000;
-const BASE_BACKOFF_MS = 500;
-const MAX_BACKOFF_MS = 30_000;
+// As the AWS SDKs' "standard" retry mode: 100 ms base, doubling, capped at 20 s. Used only when the
+// provider gave no Retry-After or reset header; the limiter keeps the overall rate either way.
+const BASE_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 20_000;
 /** Statuses that say "try again": throttled, or the server side failed. */
 function isTransientStatus(status) {
     return status === 408 || status === 425 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
@@ -32465,6 +32515,7 @@ class WaitBudget {
 ;// CONCATENATED MODULE: ./src/engine/http.ts
 
 
+
 /**
  * The one way providers talk HTTP: every attempt passes the shared limiter, gets a timeout,
  * and is retried only when that is safe, for as long as the wait budget allows.
@@ -32472,8 +32523,10 @@ class WaitBudget {
 class http_HttpClient {
     opts;
     stats = { requests: 0, retries: 0, throttled: 0 };
+    inFlight;
     constructor(opts) {
         this.opts = opts;
+        this.inFlight = new Semaphore(opts.maxInFlight);
     }
     async request(req) {
         const { clock, limiter, maxRetries } = this.opts;
@@ -32481,8 +32534,17 @@ class http_HttpClient {
         const prepared = prepare(req);
         const label = `${req.method} ${redactQuery(req.url)}`;
         for (let attempt = 1;; attempt++) {
-            await limiter.acquire();
-            const extra = req.authorize ? await req.authorize(prepared) : {};
+            // A slot on the wire first, then a moment from the shared limiter: the request goes out on time.
+            await this.inFlight.acquire();
+            let extra;
+            try {
+                await limiter.acquire();
+                extra = req.authorize ? await req.authorize(prepared) : {};
+            }
+            catch (err) {
+                this.inFlight.release();
+                throw err;
+            }
             this.stats.requests++;
             let res;
             let text = '';
@@ -32496,8 +32558,10 @@ class http_HttpClient {
                     redirect: 'error'
                 });
                 text = await res.text();
+                this.inFlight.release();
             }
             catch (err) {
+                this.inFlight.release();
                 const timedOut = isTimeout(err);
                 const message = timedOut
                     ? `no response within ${this.opts.timeoutMs / 1000}s`
@@ -42626,32 +42690,6 @@ const iproyal = {
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./src/engine/pool.ts
-/**
- * Runs `fn` over `items`, at most `limit` at a time, keeping the input order in the result.
- * After one call fails no new call starts, and the first error is thrown: a plan that cannot
- * resolve one target has failed, and looking up the rest would only add requests.
- */
-async function mapConcurrent(items, limit, fn) {
-    const out = new Array(items.length);
-    let next = 0;
-    let failed = false;
-    const worker = async () => {
-        while (!failed && next < items.length) {
-            const i = next++;
-            try {
-                out[i] = await fn(items[i]);
-            }
-            catch (err) {
-                failed = true;
-                throw err;
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return out;
-}
-
 ;// CONCATENATED MODULE: ./src/providers/denovolab.ts
 
 
@@ -49403,6 +49441,7 @@ function renderSummary({ report, providerTitle, acceptedNote, reportPath, verb }
 
 
 
+const TASKS_PER_REQUEST_SLOT = 3;
 /** GitHub limits one step output to 1 MiB; a larger target list is left to the report file. */
 const MAX_TARGETS_OUTPUT_BYTES = 900 * 1024;
 /** The real @actions/core behind the sink interface. */
@@ -49458,6 +49497,9 @@ async function runWithSettings(s, r) {
         log.info(`${s.duplicateTargets} duplicate targets removed`);
     log.info(`${provider.title}: ${s.dryRun ? 'dry run' : 'real run'}; ${s.targets.length > 0 ? `${s.targets.length} ${s.targetType} targets` : 'targets from filter'}; batch ${s.batchSize}, concurrency ${s.concurrency}, ${s.rateLimit} requests/min`);
     const limiter = new RateLimiter(s.rateLimit, clock);
+    // `concurrency` caps requests on the wire (in the HTTP client). More tasks than that run, so a
+    // task sleeping before a retry does not leave a slot idle.
+    const tasks = s.concurrency * TASKS_PER_REQUEST_SLOT;
     const http = new http_HttpClient({
         fetch: r.fetch,
         limiter,
@@ -49467,7 +49509,8 @@ async function runWithSettings(s, r) {
         log,
         profile: { parseError: provider.parseError, isRetryable: provider.isRetryable?.bind(provider), requestIdHeaders: provider.requestIdHeaders },
         maxRetries: s.maxRetries,
-        timeoutMs: s.timeoutSeconds * 1000
+        timeoutMs: s.timeoutSeconds * 1000,
+        maxInFlight: s.concurrency
     });
     const report = {
         tool: 'terminate-sessions',
@@ -49499,7 +49542,7 @@ async function runWithSettings(s, r) {
     // Plan: read-only requests only.
     let entries;
     try {
-        const run = await provider.start({ http, log, token: s.token, options: s.options, addSecret: (v) => secrets.add(v), concurrency: s.concurrency, maxTargets: s.maxTargets, dryRun: s.dryRun });
+        const run = await provider.start({ http, log, token: s.token, options: s.options, addSecret: (v) => secrets.add(v), concurrency: tasks, maxTargets: s.maxTargets, dryRun: s.dryRun });
         entries = uniqueById(await run.plan({ targets: s.targets, targetType: s.targetType, filter: s.filter }));
         const planned = actionable(entries);
         const hash = planHash(provider.name, planned.map((e) => e.id));
@@ -49527,7 +49570,7 @@ async function runWithSettings(s, r) {
                 results.push({ id: e.id, kind: e.kind, label: e.label, details: e.details, outcome: 'skipped', reason: `dry run: would ${verb}` });
         }
         else if (planned.length > 0) {
-            results.push(...(await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: s.concurrency, log, clock, verb })));
+            results.push(...(await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: tasks, log, clock, verb })));
         }
         const order = new Map(entries.map((e, i) => [e.id, i]));
         results.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));

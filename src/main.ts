@@ -24,6 +24,8 @@ export interface RunDeps {
   clock?: Clock
 }
 
+const TASKS_PER_REQUEST_SLOT = 3
+
 /** GitHub limits one step output to 1 MiB; a larger target list is left to the report file. */
 const MAX_TARGETS_OUTPUT_BYTES = 900 * 1024
 
@@ -89,6 +91,9 @@ async function runWithSettings(s: Settings, r: RunEnv): Promise<void> {
   log.info(`${provider.title}: ${s.dryRun ? 'dry run' : 'real run'}; ${s.targets.length > 0 ? `${s.targets.length} ${s.targetType} targets` : 'targets from filter'}; batch ${s.batchSize}, concurrency ${s.concurrency}, ${s.rateLimit} requests/min`)
 
   const limiter = new RateLimiter(s.rateLimit, clock)
+  // `concurrency` caps requests on the wire (in the HTTP client). More tasks than that run, so a
+  // task sleeping before a retry does not leave a slot idle.
+  const tasks = s.concurrency * TASKS_PER_REQUEST_SLOT
   const http = new HttpClient({
     fetch: r.fetch,
     limiter,
@@ -98,7 +103,8 @@ async function runWithSettings(s: Settings, r: RunEnv): Promise<void> {
     log,
     profile: { parseError: provider.parseError, isRetryable: provider.isRetryable?.bind(provider), requestIdHeaders: provider.requestIdHeaders },
     maxRetries: s.maxRetries,
-    timeoutMs: s.timeoutSeconds * 1000
+    timeoutMs: s.timeoutSeconds * 1000,
+    maxInFlight: s.concurrency
   })
 
   const report: RunReport = {
@@ -132,7 +138,7 @@ async function runWithSettings(s: Settings, r: RunEnv): Promise<void> {
   // Plan: read-only requests only.
   let entries: PlanEntry[]
   try {
-    const run = await provider.start({ http, log, token: s.token, options: s.options, addSecret: (v) => secrets.add(v), concurrency: s.concurrency, maxTargets: s.maxTargets, dryRun: s.dryRun })
+    const run = await provider.start({ http, log, token: s.token, options: s.options, addSecret: (v) => secrets.add(v), concurrency: tasks, maxTargets: s.maxTargets, dryRun: s.dryRun })
     entries = uniqueById(await run.plan({ targets: s.targets, targetType: s.targetType, filter: s.filter }))
     const planned = actionable(entries)
     const hash = planHash(provider.name, planned.map((e) => e.id))
@@ -158,7 +164,7 @@ async function runWithSettings(s: Settings, r: RunEnv): Promise<void> {
     if (s.dryRun) {
       for (const e of planned) results.push({ id: e.id, kind: e.kind, label: e.label, details: e.details, outcome: 'skipped', reason: `dry run: would ${verb}` })
     } else if (planned.length > 0) {
-      results.push(...(await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: s.concurrency, log, clock, verb })))
+      results.push(...(await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: tasks, log, clock, verb })))
     }
     const order = new Map(entries.map((e, i) => [e.id, i]))
     results.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))

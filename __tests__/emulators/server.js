@@ -52,9 +52,15 @@ export class EmulatorServer {
     this.rateLimit = undefined
     this.recentTimes = []
     this.counters = { throttled: 0, faults: 0 }
+    /** Requests being handled now, and the most seen at once. */
+    this.inFlight = 0
+    this.peakInFlight = 0
     /** Keep request bodies (off for big benchmarks to bound memory). */
     this.recordBodies = true
     this.server = createServer((req, res) => {
+      this.inFlight++
+      this.peakInFlight = Math.max(this.peakInFlight, this.inFlight)
+      res.on('close', () => this.inFlight--)
       this.onRequest(req, res).catch((err) => {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'application/json' })
@@ -137,6 +143,7 @@ export class EmulatorServer {
     this.recentTimes = []
     this.latencyMs = 0
     this.counters = { throttled: 0, faults: 0 }
+    this.peakInFlight = 0
   }
 
   /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */

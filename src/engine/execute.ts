@@ -125,7 +125,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<TargetResult[]>
   }
 
   const workers = Math.max(1, Math.min(opts.concurrency, batches.length))
-  log.info(`${opts.verb}: ${total} targets in ${batches.length} batches, ${workers} at a time`)
+  log.info(`${opts.verb}: ${total} targets in ${batches.length} batches`)
   await Promise.all(Array.from({ length: workers }, worker))
   return entries.map((e) => results.get(e.id) ?? { id: e.id, kind: e.kind, label: e.label, outcome: 'failed', reason: 'not attempted' })
 }

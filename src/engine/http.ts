@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js'
 import { ProviderRequestError, errorMessage } from './errors.js'
 import type { RateLimiter } from './limiter.js'
+import { Semaphore } from './pool.js'
 import type { Logger } from './logger.js'
 import { backoffMs, isTransientStatus, serverRequestedWaitMs, type WaitBudget } from './retry.js'
 import type { SecretStore } from './secrets.js'
@@ -63,6 +64,8 @@ export interface HttpClientOptions {
   profile: HttpProfile
   maxRetries: number
   timeoutMs: number
+  /** Requests on the wire at once (the concurrency input); a request waiting to retry holds none. */
+  maxInFlight: number
   random?: () => number
 }
 
@@ -79,8 +82,11 @@ export interface HttpStats {
  */
 export class HttpClient {
   readonly stats: HttpStats = { requests: 0, retries: 0, throttled: 0 }
+  private readonly inFlight: Semaphore
 
-  constructor(private readonly opts: HttpClientOptions) {}
+  constructor(private readonly opts: HttpClientOptions) {
+    this.inFlight = new Semaphore(opts.maxInFlight)
+  }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const { clock, limiter, maxRetries } = this.opts
@@ -88,8 +94,16 @@ export class HttpClient {
     const prepared = prepare(req)
     const label = `${req.method} ${redactQuery(req.url)}`
     for (let attempt = 1; ; attempt++) {
-      await limiter.acquire()
-      const extra = req.authorize ? await req.authorize(prepared) : {}
+      // A slot on the wire first, then a moment from the shared limiter: the request goes out on time.
+      await this.inFlight.acquire()
+      let extra: Record<string, string>
+      try {
+        await limiter.acquire()
+        extra = req.authorize ? await req.authorize(prepared) : {}
+      } catch (err) {
+        this.inFlight.release()
+        throw err
+      }
       this.stats.requests++
       let res: Response | undefined
       let text = ''
@@ -103,7 +117,9 @@ export class HttpClient {
           redirect: 'error'
         })
         text = await res.text()
+        this.inFlight.release()
       } catch (err) {
+        this.inFlight.release()
         const timedOut = isTimeout(err)
         const message = timedOut
           ? `no response within ${this.opts.timeoutMs / 1000}s`

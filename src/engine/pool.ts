@@ -21,3 +21,27 @@ export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
   return out
 }
+
+/** Counts permits: at most `size` holders at once, the rest wait in arrival order. */
+export class Semaphore {
+  private available: number
+  private readonly waiting: Array<() => void> = []
+
+  constructor(size: number) {
+    this.available = size
+  }
+
+  async acquire(): Promise<void> {
+    if (this.available > 0) {
+      this.available--
+      return
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve))
+  }
+
+  release(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.available++
+  }
+}

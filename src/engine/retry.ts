@@ -1,8 +1,10 @@
 /** Retry rules shared by every provider. */
 
 const MAX_SINGLE_WAIT_MS = 120_000
-const BASE_BACKOFF_MS = 500
-const MAX_BACKOFF_MS = 30_000
+// As the AWS SDKs' "standard" retry mode: 100 ms base, doubling, capped at 20 s. Used only when the
+// provider gave no Retry-After or reset header; the limiter keeps the overall rate either way.
+const BASE_BACKOFF_MS = 100
+const MAX_BACKOFF_MS = 20_000
 
 /** Statuses that say "try again": throttled, or the server side failed. */
 export function isTransientStatus(status: number): boolean {

@@ -95,7 +95,7 @@ export interface ProviderContext {
   options: ProviderOptions
   /** Registers a value minted at run time as a secret: masked in logs, scrubbed from every file. */
   addSecret(value: string): void
-  /** Requests a provider may have in flight at once (plan lookups use it too). */
+  /** Lookups a provider may run at once; the HTTP client separately caps requests on the wire at the concurrency input. */
   concurrency: number
   /** Upper bound on targets the plan may hold: resolvers stop paging past it. */
   maxTargets: number
