@@ -32228,6 +32228,13 @@ class ProviderRequestError extends Error {
         this.name = 'ProviderRequestError';
     }
 }
+/** A request the client refused to send because the run was halted (credentials were rejected). */
+class RunHaltedError extends Error {
+    constructor(reason) {
+        super(`not attempted: ${reason}`);
+        this.name = 'RunHaltedError';
+    }
+}
 function describeProviderError(info) {
     const parts = [info.status !== undefined ? `HTTP ${info.status}` : 'no response'];
     if (info.code)
@@ -32318,9 +32325,18 @@ async function executePlan(opts) {
             outcomes = await run.execute(batch);
         }
         catch (err) {
+            if (err instanceof RunHaltedError) {
+                stopReason ??= err.message.replace(/^not attempted: /, '');
+                for (const e of batch)
+                    record(e, { id: e.id, outcome: 'failed', reason: err.message }, batchNo);
+                return;
+            }
             if (err instanceof ProviderRequestError) {
                 if (err.fatal) {
-                    stopReason ??= `the run stopped after ${describeProviderError(err.info)}`;
+                    if (stopReason === undefined) {
+                        stopReason = `the run stopped after ${describeProviderError(err.info)}`;
+                        opts.onFatal?.(stopReason);
+                    }
                 }
                 else if (batch.length > 1 && err.info.status !== undefined && ISOLATE_STATUSES.has(err.info.status)) {
                     const half = Math.ceil(batch.length / 2);
@@ -32524,9 +32540,17 @@ class http_HttpClient {
     opts;
     stats = { requests: 0, retries: 0, throttled: 0 };
     inFlight;
+    haltReason;
     constructor(opts) {
         this.opts = opts;
         this.inFlight = new Semaphore(opts.maxInFlight);
+    }
+    /**
+     * Stops the run's traffic: every request not yet on the wire, including those already waiting
+     * for a slot or for the limiter, fails with RunHaltedError instead of being sent.
+     */
+    halt(reason) {
+        this.haltReason ??= reason;
     }
     async request(req) {
         const { clock, limiter, maxRetries } = this.opts;
@@ -32534,12 +32558,16 @@ class http_HttpClient {
         const prepared = prepare(req);
         const label = `${req.method} ${redactQuery(req.url)}`;
         for (let attempt = 1;; attempt++) {
-            // A slot on the wire first, then a moment from the shared limiter: the request goes out on time.
+            if (this.haltReason !== undefined)
+                throw new RunHaltedError(this.haltReason);
+            // Credentials first: authorize may itself send a request (minting a token), so it must not
+            // hold a slot. Then a slot on the wire, then a moment from the shared limiter.
+            const extra = req.authorize ? await req.authorize(prepared) : {};
             await this.inFlight.acquire();
-            let extra;
             try {
                 await limiter.acquire();
-                extra = req.authorize ? await req.authorize(prepared) : {};
+                if (this.haltReason !== undefined)
+                    throw new RunHaltedError(this.haltReason);
             }
             catch (err) {
                 this.inFlight.release();
@@ -32600,7 +32628,10 @@ class http_HttpClient {
             }
             const fatal = (this.opts.profile.fatalStatuses ?? [401]).includes(res.status);
             if (fatal || !retryable) {
-                throw new ProviderRequestError(this.scrub(info), attempt, fatal);
+                const error = new ProviderRequestError(this.scrub(info), attempt, fatal);
+                if (fatal && !req.authRecoverable)
+                    this.halt(`the run stopped after ${describeProviderError(error.info)}`);
+                throw error;
             }
             const waitMs = serverRequestedWaitMs(res.headers, clock.now());
             if (res.status === 429 || waitMs !== undefined) {
@@ -43455,6 +43486,8 @@ const box = {
                 try {
                     return await ctx.http.request({
                         ...req,
+                        // With Client Credentials a first 401 is answered by re-minting, not by halting the run.
+                        authRecoverable: auth.ccg && attempt === 1,
                         authorize: async () => {
                             used = await auth.token();
                             return { authorization: `Bearer ${used}` };
@@ -49570,7 +49603,7 @@ async function runWithSettings(s, r) {
                 results.push({ id: e.id, kind: e.kind, label: e.label, details: e.details, outcome: 'skipped', reason: `dry run: would ${verb}` });
         }
         else if (planned.length > 0) {
-            results.push(...(await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: tasks, log, clock, verb })));
+            results.push(...(await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: tasks, log, clock, verb, onFatal: (reason) => http.halt(reason) })));
         }
         const order = new Map(entries.map((e, i) => [e.id, i]));
         results.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));

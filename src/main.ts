@@ -164,7 +164,7 @@ async function runWithSettings(s: Settings, r: RunEnv): Promise<void> {
     if (s.dryRun) {
       for (const e of planned) results.push({ id: e.id, kind: e.kind, label: e.label, details: e.details, outcome: 'skipped', reason: `dry run: would ${verb}` })
     } else if (planned.length > 0) {
-      results.push(...(await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: tasks, log, clock, verb })))
+      results.push(...(await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: tasks, log, clock, verb, onFatal: (reason) => http.halt(reason) })))
     }
     const order = new Map(entries.map((e, i) => [e.id, i]))
     results.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))

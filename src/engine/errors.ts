@@ -36,6 +36,14 @@ export class ProviderRequestError extends Error {
   }
 }
 
+/** A request the client refused to send because the run was halted (credentials were rejected). */
+export class RunHaltedError extends Error {
+  constructor(reason: string) {
+    super(`not attempted: ${reason}`)
+    this.name = 'RunHaltedError'
+  }
+}
+
 export function describeProviderError(info: ProviderErrorInfo): string {
   const parts = [info.status !== undefined ? `HTTP ${info.status}` : 'no response']
   if (info.code) parts.push(`code ${info.code}`)

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js'
-import { ProviderRequestError, describeProviderError, errorMessage } from './errors.js'
+import { ProviderRequestError, RunHaltedError, describeProviderError, errorMessage } from './errors.js'
 import type { Logger } from './logger.js'
 import { chunk } from './plan.js'
 import type { BatchOutcome, PlanEntry, ProviderRun, TargetResult } from './types.js'
@@ -15,6 +15,8 @@ export interface ExecuteOptions {
   verb: string
   /** Minimum ms between progress lines once there are many batches. */
   progressIntervalMs?: number
+  /** Called once when an authentication failure stops the run, to halt requests already queued. */
+  onFatal?: (reason: string) => void
 }
 
 /** Statuses that blame one of the targets rather than the call: the batch is split to find it. */
@@ -67,9 +69,17 @@ export async function executePlan(opts: ExecuteOptions): Promise<TargetResult[]>
     try {
       outcomes = await run.execute(batch)
     } catch (err) {
+      if (err instanceof RunHaltedError) {
+        stopReason ??= err.message.replace(/^not attempted: /, '')
+        for (const e of batch) record(e, { id: e.id, outcome: 'failed', reason: err.message }, batchNo)
+        return
+      }
       if (err instanceof ProviderRequestError) {
         if (err.fatal) {
-          stopReason ??= `the run stopped after ${describeProviderError(err.info)}`
+          if (stopReason === undefined) {
+            stopReason = `the run stopped after ${describeProviderError(err.info)}`
+            opts.onFatal?.(stopReason)
+          }
         } else if (batch.length > 1 && err.info.status !== undefined && ISOLATE_STATUSES.has(err.info.status)) {
           const half = Math.ceil(batch.length / 2)
           log.debug(`batch ${batchNo}: ${describeProviderError(err.info)}; splitting ${batch.length} targets to find the one(s) rejected`)

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js'
-import { ProviderRequestError, errorMessage } from './errors.js'
+import { ProviderRequestError, RunHaltedError, describeProviderError, errorMessage } from './errors.js'
 import type { RateLimiter } from './limiter.js'
 import { Semaphore } from './pool.js'
 import type { Logger } from './logger.js'
@@ -28,6 +28,11 @@ export interface HttpRequest {
   expectJson?: boolean
   /** Non-2xx statuses returned to the caller instead of raised (e.g. 404 meaning "already gone"). */
   passStatuses?: readonly number[]
+  /**
+   * The caller can recover from a 401 on this request (it re-mints the token and repeats it), so
+   * the client does not halt the run for it. Without this, a 401 halts every later request.
+   */
+  authRecoverable?: boolean
 }
 
 export interface PreparedRequest {
@@ -83,9 +88,18 @@ export interface HttpStats {
 export class HttpClient {
   readonly stats: HttpStats = { requests: 0, retries: 0, throttled: 0 }
   private readonly inFlight: Semaphore
+  private haltReason: string | undefined
 
   constructor(private readonly opts: HttpClientOptions) {
     this.inFlight = new Semaphore(opts.maxInFlight)
+  }
+
+  /**
+   * Stops the run's traffic: every request not yet on the wire, including those already waiting
+   * for a slot or for the limiter, fails with RunHaltedError instead of being sent.
+   */
+  halt(reason: string): void {
+    this.haltReason ??= reason
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
@@ -94,12 +108,14 @@ export class HttpClient {
     const prepared = prepare(req)
     const label = `${req.method} ${redactQuery(req.url)}`
     for (let attempt = 1; ; attempt++) {
-      // A slot on the wire first, then a moment from the shared limiter: the request goes out on time.
+      if (this.haltReason !== undefined) throw new RunHaltedError(this.haltReason)
+      // Credentials first: authorize may itself send a request (minting a token), so it must not
+      // hold a slot. Then a slot on the wire, then a moment from the shared limiter.
+      const extra = req.authorize ? await req.authorize(prepared) : {}
       await this.inFlight.acquire()
-      let extra: Record<string, string>
       try {
         await limiter.acquire()
-        extra = req.authorize ? await req.authorize(prepared) : {}
+        if (this.haltReason !== undefined) throw new RunHaltedError(this.haltReason)
       } catch (err) {
         this.inFlight.release()
         throw err
@@ -157,7 +173,9 @@ export class HttpClient {
       }
       const fatal = (this.opts.profile.fatalStatuses ?? [401]).includes(res.status)
       if (fatal || !retryable) {
-        throw new ProviderRequestError(this.scrub(info), attempt, fatal)
+        const error = new ProviderRequestError(this.scrub(info), attempt, fatal)
+        if (fatal && !req.authRecoverable) this.halt(`the run stopped after ${describeProviderError(error.info)}`)
+        throw error
       }
       const waitMs = serverRequestedWaitMs(res.headers, clock.now())
       if (res.status === 429 || waitMs !== undefined) {

@@ -267,6 +267,8 @@ export const box: Provider = {
         try {
           return await ctx.http.request({
             ...req,
+            // With Client Credentials a first 401 is answered by re-minting, not by halting the run.
+            authRecoverable: auth.ccg && attempt === 1,
             authorize: async () => {
               used = await auth.token()
               return { authorization: `Bearer ${used}` }
