@@ -121,6 +121,22 @@ describe('iproyal end to end', () => {
     expect(emu.server.mutating()).toHaveLength(3)
   })
 
+  it('fails the step when the credentials are rejected, even with fail-on: never', async () => {
+    const r = await runAction({ inputs: inputs({ token: 'revoked-token-123456', targets: hashes(3).join(','), 'fail-on': 'never' }) })
+    expect(r.code).not.toBe(0)
+    expect(r.stdout).toMatch(/::error::IPRoyal rejected the credentials/)
+  })
+
+  it('refuses a sub-user list that repeats itself instead of paging forever', async () => {
+    const page = { data: [{ hash: 'loophash01', username: 'loop' }], meta: { current_page: 1, last_page: 1_000_000_000, per_page: 100, total: 1 } }
+    emu.server.setFaultRate(1, [{ kind: 'custom', respond: () => ({ status: 200, body: page }) }], { match: (q: { method: string }) => q.method === 'GET' })
+    const r = await runAction({ inputs: inputs({ 'target-type': 'username', targets: 'loop' }) })
+    expect(r.code).not.toBe(0)
+    expect(r.stdout).toContain('nothing new')
+    expect(emu.server.requests).toHaveLength(2)
+    expect(emu.server.mutating()).toHaveLength(0)
+  })
+
   it('stops on 401 and never shows the token', async () => {
     const r = await runAction({ inputs: inputs({ token: 'wrong-token-abcdef', targets: hashes(3).join(',') }) })
     expect(r.code).not.toBe(0)

@@ -53,7 +53,7 @@ export const benchScenarios = [
     rateLimit: 30_000,
     latencyMs: 20,
     concurrency: 16,
-    note: 'targets are user ids: one GET /user/{id} each (plan), then one DELETE /user/{id} each',
+    note: 'targets are user ids: one GET /user/{id} each (plan: every account is verified before it is deleted), then one DELETE /user/{id} each. That is two calls per target where the curl loop sends one unverified DELETE, so per target the speed-up is half the per-call one; the rate limit, not the action, sets the pace (ratio to the bound ≈ 1.0)',
     start: (size) => started(new DnlEmulator({ users: makeDnlUsers(size) })),
     targets: (emu) => [...emu.users.keys()].map(String),
     // The action deleted them: the curl loop gets the same accounts back.

@@ -32230,8 +32230,12 @@ class ProviderRequestError extends Error {
 }
 /** A request the client refused to send because the run was halted (credentials were rejected). */
 class RunHaltedError extends Error {
-    constructor(reason) {
-        super(`not attempted: ${reason}`);
+    afterAttempt;
+    constructor(reason, 
+    /** An earlier attempt was sent and got no usable answer: it may have taken effect. */
+    afterAttempt = false) {
+        super(afterAttempt ? `stopped before a retry: ${reason}; an earlier attempt got no usable answer and may have taken effect` : `not attempted: ${reason}`);
+        this.afterAttempt = afterAttempt;
         this.name = 'RunHaltedError';
     }
 }
@@ -32326,7 +32330,6 @@ async function executePlan(opts) {
         }
         catch (err) {
             if (err instanceof RunHaltedError) {
-                stopReason ??= err.message.replace(/^not attempted: /, '');
                 for (const e of batch)
                     record(e, { id: e.id, outcome: 'failed', reason: err.message }, batchNo);
                 return;
@@ -32460,7 +32463,6 @@ class Semaphore {
 
 ;// CONCATENATED MODULE: ./src/engine/retry.ts
 /** Retry rules shared by every provider. */
-const MAX_SINGLE_WAIT_MS = 120_000;
 // As the AWS SDKs' "standard" retry mode: 100 ms base, doubling, capped at 20 s. Used only when the
 // provider gave no Retry-After or reset header; the limiter keeps the overall rate either way.
 const BASE_BACKOFF_MS = 100;
@@ -32493,8 +32495,9 @@ function serverRequestedWaitMs(headers, now) {
     }
     return undefined;
 }
+/** Never negative; never shortened either: the wait budget decides whether to wait that long. */
 function clampWait(ms) {
-    return Math.min(Math.max(0, Math.ceil(ms)), MAX_SINGLE_WAIT_MS);
+    return Math.max(0, Math.ceil(ms));
 }
 /** Exponential backoff with full jitter for attempt 1, 2, 3... */
 function backoffMs(attempt, random = Math.random) {
@@ -32532,6 +32535,8 @@ class WaitBudget {
 
 
 
+/** Credentials made longer ago than this are made again before sending (signatures carry a date). */
+const REAUTHORIZE_AFTER_MS = 60_000;
 /**
  * The one way providers talk HTTP: every attempt passes the shared limiter, gets a timeout,
  * and is retried only when that is safe, for as long as the wait budget allows.
@@ -32552,27 +32557,17 @@ class http_HttpClient {
     halt(reason) {
         this.haltReason ??= reason;
     }
+    /** Why the run was halted, if it was. */
+    get halted() {
+        return this.haltReason;
+    }
     async request(req) {
         const { clock, limiter, maxRetries } = this.opts;
         const idempotent = req.idempotent ?? true;
         const prepared = prepare(req);
         const label = `${req.method} ${redactQuery(req.url)}`;
         for (let attempt = 1;; attempt++) {
-            if (this.haltReason !== undefined)
-                throw new RunHaltedError(this.haltReason);
-            // Credentials first: authorize may itself send a request (minting a token), so it must not
-            // hold a slot. Then a slot on the wire, then a moment from the shared limiter.
-            const extra = req.authorize ? await req.authorize(prepared) : {};
-            await this.inFlight.acquire();
-            try {
-                await limiter.acquire();
-                if (this.haltReason !== undefined)
-                    throw new RunHaltedError(this.haltReason);
-            }
-            catch (err) {
-                this.inFlight.release();
-                throw err;
-            }
+            const extra = await this.acquireSlot(req, prepared, attempt);
             this.stats.requests++;
             let res;
             let text = '';
@@ -32620,7 +32615,9 @@ class http_HttpClient {
                 retryable = idempotent;
             }
             else {
-                info = this.opts.profile.parseError(res.status, body, text);
+                // Scrub before the provider trims the text to a snippet, or a cut secret would survive.
+                const safeText = this.opts.secrets.scrub(text);
+                info = this.opts.profile.parseError(res.status, parseJson(safeText) ?? body, safeText);
                 info = { ...info, status: res.status, requestId: info.requestId ?? requestId };
                 retryable = this.opts.profile.isRetryable?.(res.status, info) ?? isTransientStatus(res.status);
                 if (res.status >= 500 && !idempotent)
@@ -32643,6 +32640,35 @@ class http_HttpClient {
             }
         }
     }
+    /**
+     * Credentials first: authorize may itself send a request (minting a token), so it must not hold
+     * a slot. Then a slot on the wire, then a moment from the shared limiter. When that wait was long
+     * (a throttled provider), the credentials are made again: a request signature carries its date
+     * and a token can expire. Returns the headers to add, holding one slot.
+     */
+    async acquireSlot(req, prepared, attempt) {
+        for (;;) {
+            this.throwIfHalted(attempt);
+            const authorizedAt = this.opts.clock.now();
+            const extra = req.authorize ? await req.authorize(prepared) : {};
+            await this.inFlight.acquire();
+            try {
+                await this.opts.limiter.acquire();
+                this.throwIfHalted(attempt);
+            }
+            catch (err) {
+                this.inFlight.release();
+                throw err;
+            }
+            if (!req.authorize || this.opts.clock.now() - authorizedAt < REAUTHORIZE_AFTER_MS)
+                return extra;
+            this.inFlight.release();
+        }
+    }
+    throwIfHalted(attempt) {
+        if (this.haltReason !== undefined)
+            throw new RunHaltedError(this.haltReason, attempt > 1);
+    }
     async waitToRetry(label, attempt, maxRetries, failure, throttled = false) {
         if (!failure.retryable || attempt > maxRetries)
             return false;
@@ -32650,7 +32676,8 @@ class http_HttpClient {
         const waitMs = failure.waitMs ?? backoffMs(attempt, this.opts.random);
         const now = clock.now();
         if (!budget.tryConsume(now, waitMs)) {
-            failure.info = { ...failure.info, message: `${failure.info.message} (gave up: the wait budget of max-wait-seconds is spent)` };
+            const asked = failure.waitMs !== undefined ? `the provider asked to wait ${Math.ceil(failure.waitMs / 1000)} s, and ` : '';
+            failure.info = { ...failure.info, message: `${failure.info.message} (gave up: ${asked}the wait budget of max-wait-seconds is spent)` };
             return false;
         }
         // A throttle answer slows every worker, not only this one.
@@ -42537,7 +42564,8 @@ function parseFilter(raw) {
     const text = raw.trim();
     if (text === '')
         return undefined;
-    const out = {};
+    // No prototype: a key named __proto__ or toString is an ordinary (and then unknown) key.
+    const out = Object.create(null);
     if (text.startsWith('{')) {
         let parsed;
         try {
@@ -42565,7 +42593,7 @@ function parseFilter(raw) {
         if (eq <= 0)
             throw new InputError(input, `line ${JSON.stringify(line)} is not key=value`, 'write one key=value per line');
         const key = line.slice(0, eq).trim();
-        if (key in out)
+        if (Object.hasOwn(out, key))
             throw new InputError(input, `key ${JSON.stringify(key)} is given twice`, 'give each key once');
         out[key] = line.slice(eq + 1).trim();
     }
@@ -42608,6 +42636,8 @@ function coerce_date(params) {
 
 
 const SUBUSERS_PER_PAGE = 100;
+/** 1,000,000 sub-users: past that the server is assumed to be looping. */
+const MAX_PAGES = 10_000;
 const HASH_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const subUser = looseObject({
     hash: schemas_string(),
@@ -42669,7 +42699,10 @@ const iproyal = {
         const auth = { authorization: `Bearer ${ctx.token}` };
         async function listSubUsers(search, limit = Number.POSITIVE_INFINITY) {
             const out = [];
+            const seen = new Set();
             for (let page = 1;; page++) {
+                if (page > MAX_PAGES)
+                    throw new Error(`IPRoyal kept paging past ${MAX_PAGES} pages of sub-users; stopping`);
                 const query = new URLSearchParams({ page: String(page), per_page: String(SUBUSERS_PER_PAGE) });
                 if (search !== undefined)
                     query.set('search', search);
@@ -42677,7 +42710,12 @@ const iproyal = {
                 const parsed = subUserPage.safeParse(res.body);
                 if (!parsed.success)
                     throw new Error(`unexpected sub-user list from IPRoyal: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
-                out.push(...parsed.data.data);
+                const fresh = parsed.data.data.filter((u) => !seen.has(u.hash));
+                if (parsed.data.data.length > 0 && fresh.length === 0)
+                    throw new Error(`IPRoyal returned sub-user page ${page} with nothing new; stopping rather than looping`);
+                for (const u of fresh)
+                    seen.add(u.hash);
+                out.push(...fresh);
                 if (out.length > limit || page >= parsed.data.meta.last_page || parsed.data.data.length === 0)
                     return out;
             }
@@ -42740,7 +42778,7 @@ const MAX_ID_LIST = 1000;
 const MAX_TEXT = 200;
 /** Server-side time zone is unknown: time-filter cross-checks allow this much slack. */
 const TIME_SLACK_MS = 14 * 3600_000;
-const MAX_PAGES = 100_000;
+const denovolab_MAX_PAGES = 100_000;
 // ---------------------------------------------------------------------------------------------
 // Filter values
 const ID_PATTERN = /^[1-9][0-9]{0,15}$/;
@@ -43106,12 +43144,16 @@ const denovolab = {
             });
             return { users, total, perPage };
         }
-        /** GET /user/list (seen in the DNL web client), falling back to GET /user (providers.md) when absent. */
+        /**
+         * GET /user/list (seen in the DNL web client), falling back to GET /user (providers.md) only when
+         * the route does not exist (404/405). A 400 is the server rejecting the filter: it is reported,
+         * never answered by asking another route that might ignore the filter.
+         */
         async function listPage(query) {
             const candidates = listPath !== undefined ? [listPath] : ['/user/list', '/user'];
             for (const [i, path] of candidates.entries()) {
                 const last = i === candidates.length - 1;
-                const res = await ctx.http.request({ method: 'GET', url: `${base}${path}?${query}`, headers: await headers(), expectJson: true, passStatuses: last ? undefined : [400, 404, 405] });
+                const res = await ctx.http.request({ method: 'GET', url: `${base}${path}?${query}`, headers: await headers(), expectJson: true, passStatuses: last ? undefined : [404, 405] });
                 if (res.status >= 200 && res.status < 300) {
                     if (listPath === undefined)
                         ctx.log.info(`listing users with GET ${path}`);
@@ -43126,7 +43168,7 @@ const denovolab = {
         async function snapshot(filter) {
             const byId = new Map();
             let lastTotal;
-            for (let page = 0; page < MAX_PAGES; page++) {
+            for (let page = 0; page < denovolab_MAX_PAGES; page++) {
                 const query = new URLSearchParams({ ...filterQuery(filter), page: String(page), per_page: String(USERS_PER_PAGE), order_by: 'user_id', order_dir: 'asc' });
                 const res = await listPage(query);
                 const { users, total, perPage } = readPage(res);
@@ -43789,6 +43831,13 @@ const USER_ID_FORMAT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const MAX_USER_NAME = 128;
 const USERS_PAGE = 100;
 const huaweicloud_MAX_PAGES = 10_000;
+/** Records a paging marker; a marker seen before means the server is looping, and the plan cannot be trusted. */
+function nextMarker(seen, marker) {
+    if (seen.has(marker))
+        throw new Error(`IAM Identity Center returned paging marker ${JSON.stringify(marker)} twice; stopping rather than looping`);
+    seen.add(marker);
+    return marker;
+}
 const SESSION_LINES_PER_USER = 50;
 const LIST_PERMISSION = 'IdentityCenter:user:listSessions';
 const DELETE_PERMISSION = 'IdentityCenter:user:batchDeleteSession';
@@ -43973,6 +44022,7 @@ const huaweicloud = {
         }
         async function discoverStore() {
             const found = [];
+            const seen = new Set();
             let marker;
             for (let page = 0;; page++) {
                 if (page >= huaweicloud_MAX_PAGES)
@@ -43986,9 +44036,9 @@ const huaweicloud = {
                     throw new Error(`unexpected instance list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
                 found.push(...parsed.data.instances.map((i) => i.identity_store_id));
                 const next = parsed.data.page_info?.next_marker ?? undefined;
-                if (!next || next === marker)
+                if (!next)
                     break;
-                marker = next;
+                marker = nextMarker(seen, next);
             }
             const unique = [...new Set(found)];
             if (unique.length === 0) {
@@ -44006,6 +44056,7 @@ const huaweicloud = {
         /** Every user whose name is exactly `name` (the list filters; paging is followed to the end). */
         async function usersNamed(name) {
             const out = [];
+            const seen = new Set();
             let marker;
             for (let page = 0;; page++) {
                 if (page >= huaweicloud_MAX_PAGES)
@@ -44022,9 +44073,9 @@ const huaweicloud = {
                     if (u.user_name === name)
                         out.push({ id: u.user_id, name });
                 const next = parsed.data.page_info?.next_marker ?? undefined;
-                if (!next || next === marker)
+                if (!next)
                     break;
-                marker = next;
+                marker = nextMarker(seen, next);
             }
             return out;
         }
@@ -44127,13 +44178,18 @@ const huaweicloud = {
                             deleted += ids.length;
                         }
                         catch (err) {
+                            const partial = deleted > 0 ? ` (${deleted} of ${sessionIds.length} sessions were deleted before this)` : '';
+                            // The run stopped mid-user: what was already deleted must not read as "not attempted".
+                            if (err instanceof RunHaltedError && deleted > 0) {
+                                failure = { message: `${err.message}${partial}` };
+                                break;
+                            }
                             const hinted = withPermissionHint(err, DELETE_PERMISSION);
                             if (!(hinted instanceof ProviderRequestError))
                                 throw hinted;
-                            if (hinted.fatal)
+                            if (hinted.fatal && deleted === 0)
                                 throw hinted;
                             attempts += hinted.attempts;
-                            const partial = deleted > 0 ? ` (${deleted} of ${sessionIds.length} sessions were deleted before this)` : '';
                             failure = { ...hinted.info, message: `${hinted.info.message}${partial}` };
                             break;
                         }
@@ -44255,7 +44311,8 @@ function readInputs(core, env, mask) {
     if (filter !== undefined) {
         if (spec === undefined)
             throw new InputError('filter', `${provider.name} takes no filter`, 'remove filter and list the targets');
-        const unknown = Object.keys(filter).filter((k) => !(k in spec.keys));
+        // Own keys only: `in` would accept names every object has (isPrototypeOf, toString, ...).
+        const unknown = Object.keys(filter).filter((k) => !Object.hasOwn(spec.keys, k));
         if (unknown.length > 0) {
             throw new InputError('filter', `unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')} for ${provider.name}`, `use only: ${Object.keys(spec.keys).join(', ')}`);
         }
@@ -49628,6 +49685,9 @@ async function runWithSettings(s, r) {
         failMessage = `${c.failed} of ${acted} targets failed (fail-on: any); see the job summary and report`;
     if (c.failed > 0 && c.failed === acted && s.failOn === 'all')
         failMessage = `all ${acted} targets failed (fail-on: all); see the job summary and report`;
+    // Rejected credentials are never a partial success, whatever fail-on says.
+    if (http.halted !== undefined)
+        failMessage = `${provider.title} rejected the credentials: ${http.halted}. ${c.failed} targets failed or were not attempted; see the job summary and report`;
     await finish(failMessage);
 }
 function uniqueById(entries) {

@@ -123,7 +123,8 @@ export function readInputs(core: ActionSink, env: NodeJS.ProcessEnv, mask: (valu
   const spec = provider.filter
   if (filter !== undefined) {
     if (spec === undefined) throw new InputError('filter', `${provider.name} takes no filter`, 'remove filter and list the targets')
-    const unknown = Object.keys(filter).filter((k) => !(k in spec.keys))
+    // Own keys only: `in` would accept names every object has (isPrototypeOf, toString, ...).
+    const unknown = Object.keys(filter).filter((k) => !Object.hasOwn(spec.keys, k))
     if (unknown.length > 0) {
       throw new InputError('filter', `unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')} for ${provider.name}`, `use only: ${Object.keys(spec.keys).join(', ')}`)
     }

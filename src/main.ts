@@ -187,6 +187,8 @@ async function runWithSettings(s: Settings, r: RunEnv): Promise<void> {
   let failMessage: string | undefined
   if (c.failed > 0 && s.failOn === 'any') failMessage = `${c.failed} of ${acted} targets failed (fail-on: any); see the job summary and report`
   if (c.failed > 0 && c.failed === acted && s.failOn === 'all') failMessage = `all ${acted} targets failed (fail-on: all); see the job summary and report`
+  // Rejected credentials are never a partial success, whatever fail-on says.
+  if (http.halted !== undefined) failMessage = `${provider.title} rejected the credentials: ${http.halted}. ${c.failed} targets failed or were not attempted; see the job summary and report`
   await finish(failMessage)
 }
 

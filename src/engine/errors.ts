@@ -38,8 +38,12 @@ export class ProviderRequestError extends Error {
 
 /** A request the client refused to send because the run was halted (credentials were rejected). */
 export class RunHaltedError extends Error {
-  constructor(reason: string) {
-    super(`not attempted: ${reason}`)
+  constructor(
+    reason: string,
+    /** An earlier attempt was sent and got no usable answer: it may have taken effect. */
+    readonly afterAttempt = false
+  ) {
+    super(afterAttempt ? `stopped before a retry: ${reason}; an earlier attempt got no usable answer and may have taken effect` : `not attempted: ${reason}`)
     this.name = 'RunHaltedError'
   }
 }

@@ -70,7 +70,6 @@ export async function executePlan(opts: ExecuteOptions): Promise<TargetResult[]>
       outcomes = await run.execute(batch)
     } catch (err) {
       if (err instanceof RunHaltedError) {
-        stopReason ??= err.message.replace(/^not attempted: /, '')
         for (const e of batch) record(e, { id: e.id, outcome: 'failed', reason: err.message }, batchNo)
         return
       }

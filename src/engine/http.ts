@@ -7,6 +7,9 @@ import { backoffMs, isTransientStatus, serverRequestedWaitMs, type WaitBudget } 
 import type { SecretStore } from './secrets.js'
 import type { ProviderErrorInfo } from './types.js'
 
+/** Credentials made longer ago than this are made again before sending (signatures carry a date). */
+const REAUTHORIZE_AFTER_MS = 60_000
+
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
 export interface HttpRequest {
@@ -102,24 +105,18 @@ export class HttpClient {
     this.haltReason ??= reason
   }
 
+  /** Why the run was halted, if it was. */
+  get halted(): string | undefined {
+    return this.haltReason
+  }
+
   async request(req: HttpRequest): Promise<HttpResponse> {
     const { clock, limiter, maxRetries } = this.opts
     const idempotent = req.idempotent ?? true
     const prepared = prepare(req)
     const label = `${req.method} ${redactQuery(req.url)}`
     for (let attempt = 1; ; attempt++) {
-      if (this.haltReason !== undefined) throw new RunHaltedError(this.haltReason)
-      // Credentials first: authorize may itself send a request (minting a token), so it must not
-      // hold a slot. Then a slot on the wire, then a moment from the shared limiter.
-      const extra = req.authorize ? await req.authorize(prepared) : {}
-      await this.inFlight.acquire()
-      try {
-        await limiter.acquire()
-        if (this.haltReason !== undefined) throw new RunHaltedError(this.haltReason)
-      } catch (err) {
-        this.inFlight.release()
-        throw err
-      }
+      const extra = await this.acquireSlot(req, prepared, attempt)
       this.stats.requests++
       let res: Response | undefined
       let text = ''
@@ -166,7 +163,9 @@ export class HttpClient {
         info = { status: res.status, message: `response was not JSON: ${snippet(text)}`, requestId }
         retryable = idempotent
       } else {
-        info = this.opts.profile.parseError(res.status, body, text)
+        // Scrub before the provider trims the text to a snippet, or a cut secret would survive.
+        const safeText = this.opts.secrets.scrub(text)
+        info = this.opts.profile.parseError(res.status, parseJson(safeText) ?? body, safeText)
         info = { ...info, status: res.status, requestId: info.requestId ?? requestId }
         retryable = this.opts.profile.isRetryable?.(res.status, info) ?? isTransientStatus(res.status)
         if (res.status >= 500 && !idempotent) retryable = false
@@ -188,6 +187,34 @@ export class HttpClient {
     }
   }
 
+  /**
+   * Credentials first: authorize may itself send a request (minting a token), so it must not hold
+   * a slot. Then a slot on the wire, then a moment from the shared limiter. When that wait was long
+   * (a throttled provider), the credentials are made again: a request signature carries its date
+   * and a token can expire. Returns the headers to add, holding one slot.
+   */
+  private async acquireSlot(req: HttpRequest, prepared: PreparedRequest, attempt: number): Promise<Record<string, string>> {
+    for (;;) {
+      this.throwIfHalted(attempt)
+      const authorizedAt = this.opts.clock.now()
+      const extra = req.authorize ? await req.authorize(prepared) : {}
+      await this.inFlight.acquire()
+      try {
+        await this.opts.limiter.acquire()
+        this.throwIfHalted(attempt)
+      } catch (err) {
+        this.inFlight.release()
+        throw err
+      }
+      if (!req.authorize || this.opts.clock.now() - authorizedAt < REAUTHORIZE_AFTER_MS) return extra
+      this.inFlight.release()
+    }
+  }
+
+  private throwIfHalted(attempt: number): void {
+    if (this.haltReason !== undefined) throw new RunHaltedError(this.haltReason, attempt > 1)
+  }
+
   private async waitToRetry(
     label: string,
     attempt: number,
@@ -200,7 +227,8 @@ export class HttpClient {
     const waitMs = failure.waitMs ?? backoffMs(attempt, this.opts.random)
     const now = clock.now()
     if (!budget.tryConsume(now, waitMs)) {
-      failure.info = { ...failure.info, message: `${failure.info.message} (gave up: the wait budget of max-wait-seconds is spent)` }
+      const asked = failure.waitMs !== undefined ? `the provider asked to wait ${Math.ceil(failure.waitMs / 1000)} s, and ` : ''
+      failure.info = { ...failure.info, message: `${failure.info.message} (gave up: ${asked}the wait budget of max-wait-seconds is spent)` }
       return false
     }
     // A throttle answer slows every worker, not only this one.

@@ -1,6 +1,5 @@
 /** Retry rules shared by every provider. */
 
-const MAX_SINGLE_WAIT_MS = 120_000
 // As the AWS SDKs' "standard" retry mode: 100 ms base, doubling, capped at 20 s. Used only when the
 // provider gave no Retry-After or reset header; the limiter keeps the overall rate either way.
 const BASE_BACKOFF_MS = 100
@@ -33,8 +32,9 @@ export function serverRequestedWaitMs(headers: Headers, now: number): number | u
   return undefined
 }
 
+/** Never negative; never shortened either: the wait budget decides whether to wait that long. */
 function clampWait(ms: number): number {
-  return Math.min(Math.max(0, Math.ceil(ms)), MAX_SINGLE_WAIT_MS)
+  return Math.max(0, Math.ceil(ms))
 }
 
 /** Exponential backoff with full jitter for attempt 1, 2, 3... */

@@ -146,7 +146,8 @@ export function parseFilter(raw: string): Record<string, string> | undefined {
   const input = 'filter'
   const text = raw.trim()
   if (text === '') return undefined
-  const out: Record<string, string> = {}
+  // No prototype: a key named __proto__ or toString is an ordinary (and then unknown) key.
+  const out = Object.create(null) as Record<string, string>
   if (text.startsWith('{')) {
     let parsed: unknown
     try {
@@ -171,7 +172,7 @@ export function parseFilter(raw: string): Record<string, string> | undefined {
     const eq = line.indexOf('=')
     if (eq <= 0) throw new InputError(input, `line ${JSON.stringify(line)} is not key=value`, 'write one key=value per line')
     const key = line.slice(0, eq).trim()
-    if (key in out) throw new InputError(input, `key ${JSON.stringify(key)} is given twice`, 'give each key once')
+    if (Object.hasOwn(out, key)) throw new InputError(input, `key ${JSON.stringify(key)} is given twice`, 'give each key once')
     out[key] = line.slice(eq + 1).trim()
   }
   return out

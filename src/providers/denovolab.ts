@@ -381,12 +381,16 @@ export const denovolab: Provider = {
       return { users, total, perPage }
     }
 
-    /** GET /user/list (seen in the DNL web client), falling back to GET /user (providers.md) when absent. */
+    /**
+     * GET /user/list (seen in the DNL web client), falling back to GET /user (providers.md) only when
+     * the route does not exist (404/405). A 400 is the server rejecting the filter: it is reported,
+     * never answered by asking another route that might ignore the filter.
+     */
     async function listPage(query: URLSearchParams): Promise<HttpResponse> {
       const candidates = listPath !== undefined ? [listPath] : ['/user/list', '/user']
       for (const [i, path] of candidates.entries()) {
         const last = i === candidates.length - 1
-        const res = await ctx.http.request({ method: 'GET', url: `${base}${path}?${query}`, headers: await headers(), expectJson: true, passStatuses: last ? undefined : [400, 404, 405] })
+        const res = await ctx.http.request({ method: 'GET', url: `${base}${path}?${query}`, headers: await headers(), expectJson: true, passStatuses: last ? undefined : [404, 405] })
         if (res.status >= 200 && res.status < 300) {
           if (listPath === undefined) ctx.log.info(`listing users with GET ${path}`)
           listPath = path

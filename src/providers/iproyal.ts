@@ -4,6 +4,8 @@ import { bodySnippet } from '../engine/http.js'
 import type { BatchOutcome, PlanEntry, Provider, ProviderContext, ProviderErrorInfo, TargetRequest } from '../engine/types.js'
 
 const SUBUSERS_PER_PAGE = 100
+/** 1,000,000 sub-users: past that the server is assumed to be looping. */
+const MAX_PAGES = 10_000
 const HASH_PATTERN = /^[A-Za-z0-9_-]{1,128}$/
 
 const subUser = z.looseObject({
@@ -74,13 +76,18 @@ export const iproyal: Provider = {
 
     async function listSubUsers(search?: string, limit = Number.POSITIVE_INFINITY): Promise<SubUser[]> {
       const out: SubUser[] = []
+      const seen = new Set<string>()
       for (let page = 1; ; page++) {
+        if (page > MAX_PAGES) throw new Error(`IPRoyal kept paging past ${MAX_PAGES} pages of sub-users; stopping`)
         const query = new URLSearchParams({ page: String(page), per_page: String(SUBUSERS_PER_PAGE) })
         if (search !== undefined) query.set('search', search)
         const res = await ctx.http.request({ method: 'GET', url: `${base}/residential-subusers?${query}`, headers: auth, expectJson: true })
         const parsed = subUserPage.safeParse(res.body)
         if (!parsed.success) throw new Error(`unexpected sub-user list from IPRoyal: ${parsed.error.issues[0]?.message ?? 'bad shape'}`)
-        out.push(...parsed.data.data)
+        const fresh = parsed.data.data.filter((u) => !seen.has(u.hash))
+        if (parsed.data.data.length > 0 && fresh.length === 0) throw new Error(`IPRoyal returned sub-user page ${page} with nothing new; stopping rather than looping`)
+        for (const u of fresh) seen.add(u.hash)
+        out.push(...fresh)
         if (out.length > limit || page >= parsed.data.meta.last_page || parsed.data.data.length === 0) return out
       }
     }

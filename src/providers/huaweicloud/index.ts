@@ -6,7 +6,7 @@
 //   POST {regional}/v1/identity-stores/{store}/users/{user}/sessions/batch-delete   {"session_ids":[...]}
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { InputError, ProviderRequestError } from '../../engine/errors.js'
+import { InputError, ProviderRequestError, RunHaltedError } from '../../engine/errors.js'
 import { bodySnippet, type HttpRequest } from '../../engine/http.js'
 import { chunk } from '../../engine/plan.js'
 import { mapConcurrent } from '../../engine/pool.js'
@@ -31,6 +31,13 @@ const USER_ID_FORMAT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 const MAX_USER_NAME = 128
 const USERS_PAGE = 100
 const MAX_PAGES = 10_000
+
+/** Records a paging marker; a marker seen before means the server is looping, and the plan cannot be trusted. */
+function nextMarker(seen: Set<string>, marker: string): string {
+  if (seen.has(marker)) throw new Error(`IAM Identity Center returned paging marker ${JSON.stringify(marker)} twice; stopping rather than looping`)
+  seen.add(marker)
+  return marker
+}
 const SESSION_LINES_PER_USER = 50
 
 const LIST_PERMISSION = 'IdentityCenter:user:listSessions'
@@ -225,6 +232,7 @@ export const huaweicloud: Provider = {
 
     async function discoverStore(): Promise<string> {
       const found: string[] = []
+      const seen = new Set<string>()
       let marker: string | undefined
       for (let page = 0; ; page++) {
         if (page >= MAX_PAGES) throw new Error(`IAM Identity Center kept paging past ${MAX_PAGES} pages; stopping`)
@@ -235,8 +243,8 @@ export const huaweicloud: Provider = {
         if (!parsed.success) throw new Error(`unexpected instance list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`)
         found.push(...parsed.data.instances.map((i) => i.identity_store_id))
         const next = parsed.data.page_info?.next_marker ?? undefined
-        if (!next || next === marker) break
-        marker = next
+        if (!next) break
+        marker = nextMarker(seen, next)
       }
       const unique = [...new Set(found)]
       if (unique.length === 0) {
@@ -255,6 +263,7 @@ export const huaweicloud: Provider = {
     /** Every user whose name is exactly `name` (the list filters; paging is followed to the end). */
     async function usersNamed(name: string): Promise<{ id: string; name: string }[]> {
       const out: { id: string; name: string }[] = []
+      const seen = new Set<string>()
       let marker: string | undefined
       for (let page = 0; ; page++) {
         if (page >= MAX_PAGES) throw new Error(`IAM Identity Center kept paging past ${MAX_PAGES} pages; stopping`)
@@ -266,8 +275,8 @@ export const huaweicloud: Provider = {
         // The name filter's matching rules are not documented: keep exact matches only.
         for (const u of parsed.data.users) if (u.user_name === name) out.push({ id: u.user_id, name })
         const next = parsed.data.page_info?.next_marker ?? undefined
-        if (!next || next === marker) break
-        marker = next
+        if (!next) break
+        marker = nextMarker(seen, next)
       }
       return out
     }
@@ -369,11 +378,16 @@ export const huaweicloud: Provider = {
               requestId = res.requestId ?? requestId
               deleted += ids.length
             } catch (err) {
+              const partial = deleted > 0 ? ` (${deleted} of ${sessionIds.length} sessions were deleted before this)` : ''
+              // The run stopped mid-user: what was already deleted must not read as "not attempted".
+              if (err instanceof RunHaltedError && deleted > 0) {
+                failure = { message: `${err.message}${partial}` }
+                break
+              }
               const hinted = withPermissionHint(err, DELETE_PERMISSION)
               if (!(hinted instanceof ProviderRequestError)) throw hinted
-              if (hinted.fatal) throw hinted
+              if (hinted.fatal && deleted === 0) throw hinted
               attempts += hinted.attempts
-              const partial = deleted > 0 ? ` (${deleted} of ${sessionIds.length} sessions were deleted before this)` : ''
               failure = { ...hinted.info, message: `${hinted.info.message}${partial}` }
               break
             }
