@@ -254,6 +254,20 @@ export class EmulatorServer {
   }
 }
 
+/** What every provider emulator shares: its loopback server, stopping it, and the requests it saw. */
+export class ProviderEmulator {
+  /** @type {EmulatorServer} set by the subclass's constructor */
+  server
+
+  stop() {
+    return this.server.stop()
+  }
+
+  get requests() {
+    return this.server.requests
+  }
+}
+
 function defaultThrottle({ retryAfterSeconds, mode }) {
   return { status: 429, headers: retryAfterHeaders(retryAfterSeconds, mode), body: { message: 'Too Many Requests' } }
 }

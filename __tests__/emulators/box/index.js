@@ -13,7 +13,7 @@
 //  - Errors: {"type":"error","status","code","message","context_info","help_url","request_id"} with a
 //    box-request-id header; 429 carries retry-after.
 import { randomBytes } from 'node:crypto'
-import { EmulatorServer, bearerOf, retryAfterHeaders } from '../server.js'
+import { EmulatorServer, ProviderEmulator, bearerOf, retryAfterHeaders } from '../server.js'
 
 export const BOX_DEVELOPER_TOKEN = 'boxdevtoken0123456789abcdefABCDEF'
 export const BOX_CLIENT_ID = 'ccgclientid0a1b2c3d4e5f6a7b8c9d0e1f'
@@ -41,12 +41,13 @@ export function makeUsers(n, { domain = 'example.com', firstId = 1000001 } = {})
   }))
 }
 
-export class BoxEmulator {
+export class BoxEmulator extends ProviderEmulator {
   /**
    * @param {{ users?: BoxUser[], groups?: BoxGroup[], developerToken?: string, clientId?: string, clientSecret?: string,
    *   enterpriseId?: string, tokenTtlSeconds?: number }} [opts]
    */
   constructor(opts = {}) {
+    super()
     /** @type {string} set by start() */
     this.origin = ''
     /** @type {string} set by start() */
@@ -84,14 +85,6 @@ export class BoxEmulator {
     this.baseUrl = `${this.origin}/2.0`
     this.authBaseUrl = this.origin
     return this.baseUrl
-  }
-
-  stop() {
-    return this.server.stop()
-  }
-
-  get requests() {
-    return this.server.requests
   }
 
   /** Requests to the terminate endpoints. */

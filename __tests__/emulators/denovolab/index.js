@@ -11,7 +11,7 @@
 // danger this action guards against); a malformed filter value or page answers 400 with the
 // unauthenticated_error-like shape {"error_type":"validation_error","success":false,"error":{...}};
 // a wrong login answers 401 code 130 reason incorrect_credentials.
-import { EmulatorServer } from '../server.js'
+import { EmulatorServer, ProviderEmulator } from '../server.js'
 
 export const DNL_ADMIN_TOKEN = 'dnl-admin-token-5c1e9a77b2'
 export const DNL_USERNAME = 'ops-admin'
@@ -60,9 +60,10 @@ function parseTime(value) {
   return Number.isNaN(t) ? undefined : t
 }
 
-export class DnlEmulator {
+export class DnlEmulator extends ProviderEmulator {
   /** @param {{ token?: string, users?: DnlUser[], listPaths?: string[], perPageMax?: number }} [opts] */
   constructor(opts = {}) {
+    super()
     /** @type {string} set by start() */
     this.baseUrl = ''
     this.adminToken = opts.token ?? DNL_ADMIN_TOKEN
@@ -94,14 +95,6 @@ export class DnlEmulator {
     const origin = await this.server.start()
     this.baseUrl = `${origin}/v1`
     return this.baseUrl
-  }
-
-  stop() {
-    return this.server.stop()
-  }
-
-  get requests() {
-    return this.server.requests
   }
 
   resetState(users) {

@@ -8,7 +8,7 @@
 // Errors are {"error_code","error_msg","request_id"} (403 adds encoded_authorization_message);
 // gateway throttling is 429 APIGW.0308 without Retry-After. One emulator serves both hosts.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import { EmulatorServer, seededRandom } from '../server.js'
+import { EmulatorServer, ProviderEmulator, seededRandom } from '../server.js'
 
 export const HW_AK = 'HPUAQ7ZKXW3N5T8R2M4B'
 export const HW_SK = 'Xy7Kq2Lm9Pz4Rt6Vw8Bn3Cd5Fg1Hj0AsDfGhJkLq'
@@ -120,12 +120,13 @@ function reply(status, code, msg, extra) {
 const unauthorized = (msg) => reply(401, 'APIGW.0301', `Incorrect IAM authentication information: ${msg}`)
 const badRequest = (msg) => reply(400, 'IIC.400', msg)
 
-export class HuaweiCloudEmulator {
+export class HuaweiCloudEmulator extends ProviderEmulator {
   /**
    * @param {{ users?: User[], identityStoreId?: string, instances?: {identity_store_id: string}[],
    *   credentials?: { ak: string, sk: string, securityToken?: string }[], clockOffsetMs?: number, maxPageSize?: number }} [opts]
    */
   constructor(opts = {}) {
+    super()
     /** @type {string} set by start() */
     this.origin = ''
     this.identityStoreId = opts.identityStoreId ?? HW_STORE_ID
@@ -163,14 +164,6 @@ export class HuaweiCloudEmulator {
   async start() {
     this.origin = await this.server.start()
     return this.origin
-  }
-
-  stop() {
-    return this.server.stop()
-  }
-
-  get requests() {
-    return this.server.requests
   }
 
   reset() {

@@ -2,7 +2,7 @@
 // Bearer auth; DELETE /v1/sessions {"residential_user_hashes":[...]}; GET /v1/residential-subusers
 // with page/per_page/search paging; GET /v1/residential-subusers/{hash}; GET /v1/me.
 // Errors use both documented shapes: {"message"} (401, 404, 429) and {"error":{code,message,detailed_messages}} (422).
-import { EmulatorServer, bearerOf, retryAfterHeaders } from '../server.js'
+import { EmulatorServer, ProviderEmulator, bearerOf, retryAfterHeaders } from '../server.js'
 
 export const IPROYAL_TOKEN = 'iproyal-test-token-9f3c2b7e'
 
@@ -21,9 +21,10 @@ export function makeSubUsers(n, prefix = 'user') {
   }))
 }
 
-export class IPRoyalEmulator {
+export class IPRoyalEmulator extends ProviderEmulator {
   /** @param {{ token?: string, subUsers?: SubUser[], mainHash?: string }} [opts] */
   constructor(opts = {}) {
+    super()
     /** @type {string} set by start() */
     this.baseUrl = ''
     this.token = opts.token ?? IPROYAL_TOKEN
@@ -49,14 +50,6 @@ export class IPRoyalEmulator {
     const origin = await this.server.start()
     this.baseUrl = `${origin}/v1`
     return this.baseUrl
-  }
-
-  stop() {
-    return this.server.stop()
-  }
-
-  get requests() {
-    return this.server.requests
   }
 
   /** @param {import('../server.js').EmulatorRequest} req */
