@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// Re-slices a vendor's published API description down to the operations this action sends.
+//
+//   node scripts/contracts/slice.mjs <provider> --from <path to the vendor's document>
+//
+// Reads __tests__/contracts/<provider>/slice.json:
+//   { "source": { "repo": "owner/name", "commit": "<sha>", "path": "<path in the repo>", "url": "<where to read it>" },
+//     "format": "openapi" | "discovery",
+//     "operations": [["post", "/users/terminate_sessions"], ...] }
+// and writes __tests__/contracts/<provider>/openapi.json: the listed operations with every component they
+// reference (transitively), the servers, security schemes, and an `x-sliced-from` block naming the source
+// and commit. `format: discovery` documents (Google) are first converted to OpenAPI by ./discovery.mjs.
+// Offline: the source document is a local file (a checkout of the vendor's repository at that commit).
+import { readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
+
+/** Every `#/components/...` reference reachable from `node`, followed through the components themselves. */
+export function referencedComponents(doc, node) {
+  const found = new Set()
+  const pending = [node]
+  while (pending.length > 0) {
+    const value = pending.pop()
+    if (Array.isArray(value)) {
+      pending.push(...value)
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/') && !found.has(v)) {
+          found.add(v)
+          pending.push(resolvePointer(doc, v))
+        } else {
+          pending.push(v)
+        }
+      }
+    }
+  }
+  return found
+}
+
+function resolvePointer(doc, ref) {
+  let node = doc
+  for (const raw of ref.slice(2).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    node = node?.[key]
+    if (node === undefined) throw new Error(`dangling reference ${ref}`)
+  }
+  return node
+}
+
+/**
+ * The slice of an OpenAPI 3 document holding only `operations` ([method, path] pairs, path as written in
+ * the document) and what they reference. Throws when an operation is not in the document.
+ */
+export function sliceOpenApi(doc, operations) {
+  const paths = {}
+  for (const [methodRaw, path] of operations) {
+    const method = methodRaw.toLowerCase()
+    if (!METHODS.includes(method)) throw new Error(`${methodRaw} is not an HTTP method`)
+    const item = doc.paths?.[path]
+    if (item?.[method] === undefined) throw new Error(`${method.toUpperCase()} ${path} is not in the source document`)
+    paths[path] ??= Object.fromEntries(Object.entries(item).filter(([k]) => !METHODS.includes(k)))
+    paths[path][method] = item[method]
+  }
+  const out = { openapi: doc.openapi, info: doc.info, servers: doc.servers, paths }
+  const security = doc.security
+  if (security !== undefined) out.security = security
+  const refs = referencedComponents(doc, { paths, security })
+  const schemes = doc.components?.securitySchemes
+  const components = {}
+  if (schemes !== undefined) components.securitySchemes = schemes
+  for (const ref of [...refs].sort()) {
+    const [, , section, ...rest] = ref.split('/')
+    const name = rest.join('/').replace(/~1/g, '/').replace(/~0/g, '~')
+    components[section] ??= {}
+    components[section][name] = resolvePointer(doc, ref)
+  }
+  if (Object.keys(components).length > 0) out.components = components
+  return out
+}
+
+function readDocument(file) {
+  const text = readFileSync(file, 'utf8')
+  return file.endsWith('.json') ? JSON.parse(text) : parse(text, { maxAliasCount: -1 })
+}
+
+async function main() {
+  const [provider, flag, from] = process.argv.slice(2)
+  if (!provider || flag !== '--from' || !from) {
+    console.error('usage: node scripts/contracts/slice.mjs <provider> --from <vendor document>')
+    process.exit(2)
+  }
+  const dir = join(root, '__tests__', 'contracts', provider)
+  const config = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8'))
+  let doc = readDocument(resolve(from))
+  if (config.format === 'discovery') {
+    const { discoveryToOpenApi } = await import('./discovery.mjs')
+    doc = discoveryToOpenApi(doc, config)
+  }
+  const sliced = sliceOpenApi(doc, config.operations)
+  sliced['x-sliced-from'] = { ...config.source, operations: config.operations.map(([m, p]) => `${m.toUpperCase()} ${p}`), by: 'scripts/contracts/slice.mjs' }
+  writeFileSync(join(dir, 'openapi.json'), `${JSON.stringify(sliced, null, 1)}\n`)
+  console.log(`wrote ${join('__tests__', 'contracts', provider, 'openapi.json')}: ${config.operations.length} operations, ${Object.values(sliced.components ?? {}).reduce((n, s) => n + Object.keys(s).length, 0)} components`)
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main()
