@@ -18,9 +18,11 @@ afterAll(() => emu.stop())
 
 describe('a 100,000-target run', () => {
   it('accounts for every target with bounded memory, a small summary and steady progress lines', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'big-')), 'hashes.txt')
+    const dir = mkdtempSync(join(tmpdir(), 'big-'))
+    const file = join(dir, 'hashes.txt')
     writeFileSync(file, [...emu.subUsers.keys()].join('\n'))
     const r = await runAction({
+      cwd: dir,
       inputs: { provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': baseUrl, 'targets-file': file, 'max-targets': String(N), 'rate-limit': '60000', concurrency: '8' },
       measureRss: true,
       timeoutMs: 120_000

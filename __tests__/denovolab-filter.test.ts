@@ -1,10 +1,11 @@
 // Unit tests for the DeNovoLab filter: every documented key's parsing, the cross-key checks,
 // the request normalisation, the plan cross-check against returned users, and the error bodies.
 import { describe, expect, it } from '@jest/globals'
+import { tmpdir } from 'node:os'
 import { InputError } from '../src/engine/errors.js'
 import type { ActionSink } from '../src/engine/sink.js'
-import { readInputs } from '../src/inputs.js'
-import { FILTER_KEYS, contradictions, denovolab, dnlUser, filterQuery, filterRangeProblem, parseDnlTime, parseError } from '../src/providers/denovolab.js'
+import { readSettings } from '../src/settings.js'
+import { FILTER_KEYS, contradictions, denovolab, dnlUser, filterQuery, filterRangeProblem, parseDnlTime, parseError } from '../src/providers/denovolab/index.js'
 
 const VALID: Record<string, string[]> = {
   active: ['true', 'false', 'TRUE', 'False'],
@@ -51,12 +52,13 @@ function sinkWith(inputs: Record<string, string>): ActionSink {
     notice: () => {},
     startGroup: () => {},
     endGroup: () => {},
-    writeSummary: async () => {}
+    writeSummary: async () => {},
+    getIDToken: async () => ''
   }
 }
 
 const read = (extra: Record<string, string>) =>
-  readInputs(sinkWith({ provider: 'denovolab', token: 'tok-123456', 'base-url': 'https://dnl.example.com/api_dnl/v1', ...extra }), {}, () => {})
+  readSettings((n) => sinkWith({ provider: 'denovolab', token: 'tok-12345678', 'base-url': 'https://dnl.example.com/api_dnl/v1', ...extra }).getInput(n), { GITHUB_WORKSPACE: tmpdir() }, () => {})
 
 function inputError(fn: () => unknown): InputError {
   try {
@@ -78,7 +80,7 @@ describe('denovolab filter keys', () => {
     expect(Object.keys(INVALID).sort()).toEqual(Object.keys(FILTER_KEYS).sort())
     expect(denovolab.filter).toMatchObject({ mode: 'select', requireNonEmpty: true })
     expect(denovolab.destructive).toBe(true)
-    expect(denovolab.defaultBaseUrl).toBeUndefined()
+    expect(denovolab.baseUrl.default).toBeUndefined()
   })
 
   for (const key of Object.keys(FILTER_KEYS)) {

@@ -36,7 +36,8 @@ describe('denovolab end to end', () => {
     expect(emu.server.mutating()).toHaveLength(0)
     expect(JSON.parse(r.outputs.targets)).toEqual(expected)
     expect(r.outputs['planned-count']).toBe('6')
-    expect(r.outputs['skipped-count']).toBe('6')
+    expect(r.outputs['skipped-count']).toBe('0')
+    expect(r.report.results.every((x: { outcome: string; reason: string }) => x.outcome === 'planned' && x.reason === 'dry run: would delete')).toBe(true)
     expect(r.outputs['terminated-count']).toBe('0')
     expect(r.report.destructive).toBe(true)
     expect(r.summary).toContain('[!CAUTION]')
@@ -44,7 +45,7 @@ describe('denovolab end to end', () => {
     expect(r.summary).toContain('what a real run would delete')
     // id, name, email, role, last login are shown for every match
     const row = result(r, '11')
-    expect(row).toMatchObject({ label: 'user11', outcome: 'skipped', reason: 'dry run: would delete' })
+    expect(row).toMatchObject({ label: 'user11', outcome: 'planned', reason: 'dry run: would delete' })
     expect(row.details).toMatchObject({ email: 'user11@example.com', role: 'Agent', user_type: 'agent', last_login: '2025-03-11T08:30:00Z', active: true })
     expect(r.summary).toContain('user11@example.com')
     for (const q of requests()) {
@@ -215,7 +216,7 @@ describe('denovolab end to end', () => {
   })
 
   it('deletes listed user ids, skipping ids that do not exist', async () => {
-    const r = await runAction({ inputs: inputs({ targets: '5, 11, 9999' }) })
+    const r = await runAction({ inputs: inputs({ targets: '5, 11, 9999', 'if-unresolved': 'skip' }) })
     expect(r.code).toBe(0)
     expect(requests().filter((q) => q.method === 'GET').map((q) => q.path).sort()).toEqual(['/v1/user/11', '/v1/user/5', '/v1/user/9999'])
     expect(deletes().map((d) => d.path).sort()).toEqual(['/v1/user/11', '/v1/user/5'])
@@ -235,16 +236,19 @@ describe('denovolab end to end', () => {
     for (const t of [visibleLog(r.stdout), r.stderr, r.summary, JSON.stringify(r.report)]) expect(t).not.toContain('not-the-admin-token-77')
   })
 
-  it('a 401 mid-run stops before more requests: the rest are failed, not attempted', async () => {
+  it('a 401 mid-run stops before more requests: the one refused fails, the rest are not attempted', async () => {
     emu.revokeAfterDeletes = 2
     const r = await runAction({ inputs: inputs({ filter: 'user_type=agent\nactive=true', concurrency: '1' }) })
     expect(r.code).not.toBe(0)
     expect(deletes()).toHaveLength(3)
     expect(r.outputs['terminated-count']).toBe('2')
-    expect(r.outputs['failed-count']).toBe('4')
+    expect(r.outputs['failed-count']).toBe('1')
+    expect(r.outputs['not-attempted-count']).toBe('3')
     const failed = r.report.results.filter((x: { outcome: string }) => x.outcome === 'failed')
     expect(failed[0]).toMatchObject({ status: 401, code: '120' })
-    expect(failed.slice(1).every((x: { reason: string }) => x.reason.startsWith('not attempted'))).toBe(true)
+    const rest = r.report.results.filter((x: { outcome: string }) => x.outcome === 'not-attempted')
+    expect(rest.every((x: { reason: string }) => x.reason.startsWith('not attempted'))).toBe(true)
+    expect(visibleLog(r.stdout)).toMatch(/::error::DeNovoLab DNL rejected the credentials/)
   })
 
   it('reports 404 per target and retries a lost delete answer without double counting', async () => {

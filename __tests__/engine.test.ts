@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Clock } from '../src/engine/clock.js'
 import { InputError } from '../src/engine/errors.js'
-import { RateLimiter } from '../src/engine/limiter.js'
-import { chunk, planHash } from '../src/engine/plan.js'
-import { WaitBudget, backoffMs, isTransientStatus, serverRequestedWaitMs } from '../src/engine/retry.js'
+import { RateLimiter, WaitBudget } from '../src/engine/http/throttle.js'
+import { chunk, planHash, type PlanScope } from '../src/engine/plan.js'
+import type { PlanEntry } from '../src/engine/types.js'
+import { backoffMs, isTransientStatus, serverRequestedWaitMs } from '../src/engine/http/retry-policy.js'
 import { SecretStore } from '../src/engine/secrets.js'
 import { dedupe, parseFilter, parseTargetList, readTargetsFile } from '../src/engine/targets.js'
 
@@ -117,8 +118,8 @@ describe('retry rules', () => {
 
 describe('targets and filters', () => {
   it('accepts newline, comma and JSON lists, and removes repeats', () => {
-    expect(parseTargetList('a\nb, c\n\n# comment\n')).toEqual(['a', 'b', 'c'])
-    expect(parseTargetList('["a", "b", 42]')).toEqual(['a', 'b', '42'])
+    expect(parseTargetList('a\nb, c\n\n# comment\n')).toEqual({ targets: ['a', 'b', 'c'], commentLines: [4] })
+    expect(parseTargetList('["a", "b", 42]').targets).toEqual(['a', 'b', '42'])
     expect(dedupe(['a', 'b', 'a'])).toEqual({ unique: ['a', 'b'], duplicates: 1 })
   })
   it('rejects control characters and empty JSON entries, naming the input', () => {
@@ -129,13 +130,13 @@ describe('targets and filters', () => {
     const dir = mkdtempSync(join(tmpdir(), 'targets-'))
     const csv = join(dir, 'people.csv')
     writeFileSync(csv, 'name,username,note\n"Doe, Jane",jdoe,"left ""today"""\nBob,bob,\n')
-    expect(readTargetsFile(csv, 'username')).toEqual(['jdoe', 'bob'])
+    expect(readTargetsFile(csv, 'username', { workspace: dir }).targets).toEqual(['jdoe', 'bob'])
     const json = join(dir, 'people.json')
     writeFileSync(json, JSON.stringify([{ id: 'x1' }, { id: 'x2' }]))
-    expect(readTargetsFile(json, 'user-hash')).toEqual(['x1', 'x2'])
+    expect(readTargetsFile(json, 'user-hash', { workspace: dir }).targets).toEqual(['x1', 'x2'])
     const lines = join(dir, 'list.txt')
     writeFileSync(lines, '\uFEFFone\r\ntwo\r\n')
-    expect(readTargetsFile(lines, 'user-hash')).toEqual(['one', 'two'])
+    expect(readTargetsFile(lines, 'user-hash', { workspace: dir }).targets).toEqual(['one', 'two'])
   })
   it('parses key=value lines and JSON objects, and refuses repeated keys', () => {
     expect(parseFilter('search = al\nuser_type=managed')).toEqual({ search: 'al', user_type: 'managed' })
@@ -148,12 +149,25 @@ describe('targets and filters', () => {
 })
 
 describe('plan hash', () => {
-  it('depends on the provider and the set of ids, not their order', () => {
-    const h = planHash('iproyal', ['b', 'a'])
-    expect(h).toBe(planHash('iproyal', ['a', 'b']))
-    expect(h).not.toBe(planHash('box', ['a', 'b']))
-    expect(h).not.toBe(planHash('iproyal', ['a', 'b', 'c']))
+  const scope = (over: Partial<PlanScope> = {}): PlanScope => ({ provider: 'iproyal', endpoint: { baseUrl: 'https://a' }, targetType: 'user-hash', settings: {}, ...over })
+  const e = (id: string, binds?: unknown): PlanEntry => ({ id, kind: 'user-hash', binds })
+  it('depends on the set of entries, not their order', () => {
+    const h = planHash(scope(), [e('b'), e('a')])
+    expect(h).toBe(planHash(scope(), [e('a'), e('b')]))
+    expect(h).not.toBe(planHash(scope(), [e('a'), e('b'), e('c')]))
     expect(h).toMatch(/^[0-9a-f]{64}$/)
+  })
+  it('covers the provider, the endpoint, the target type, the filter, the settings and what each entry binds', () => {
+    const h = planHash(scope(), [e('a')])
+    expect(planHash(scope({ provider: 'box' }), [e('a')])).not.toBe(h)
+    expect(planHash(scope({ endpoint: { baseUrl: 'https://b' } }), [e('a')])).not.toBe(h)
+    expect(planHash(scope({ targetType: 'username' }), [e('a')])).not.toBe(h)
+    expect(planHash(scope({ filter: { ip_address: '10.0.0.1' } }), [e('a')])).not.toBe(h)
+    expect(planHash(scope({ settings: { revokeTokens: true } }), [e('a')])).not.toBe(h)
+    expect(planHash(scope(), [e('a', { members: ['1'] })])).not.toBe(planHash(scope(), [e('a', { members: ['1', '2'] })]))
+  })
+  it('has no framing collisions: one id holding a line break is not two ids', () => {
+    expect(planHash(scope(), [e('h1\nh2')])).not.toBe(planHash(scope(), [e('h1'), e('h2')]))
   })
   it('chunks in order', () => {
     expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]])
@@ -166,7 +180,9 @@ describe('SecretStore', () => {
     const s = new SecretStore((v) => masked.push(v))
     s.add('s3cr3t-token')
     s.add('ab') // too short to mask safely
-    expect(masked).toEqual(['s3cr3t-token'])
+    expect(masked).toContain('s3cr3t-token')
+    expect(masked).toContain(Buffer.from('s3cr3t-token').toString('base64'))
+    expect(masked.some((m) => m.includes('ab') && m.length < 4)).toBe(false)
     expect(s.scrub('token s3cr3t-token here')).toBe('token *** here')
     expect(s.scrub('Authorization: Bearer eyJhbGciOi.abc.def')).toBe('Authorization: Bearer ***')
     expect(s.scrub('{"access_token":"zzzzzzzz","expires_in":3600}')).toBe('{"access_token":"***","expires_in":3600}')

@@ -56,7 +56,7 @@ describe('huaweicloud end to end', () => {
     expect(posts()).toHaveLength(0)
     expect(emu.authFailures).toEqual([])
     expect(r.outputs['planned-count']).toBe('2')
-    expect(r.outputs['skipped-count']).toBe('3')
+    expect(r.outputs['skipped-count']).toBe('1')
     expect(JSON.parse(r.outputs.targets)).toEqual(ids(1, 3))
     expect(resultOf(r.report, user(4).user_id)?.reason).toBe('no active sessions')
     expect(resultOf(r.report, user(3).user_id)?.details).toMatchObject({ sessions: 3 })
@@ -122,7 +122,7 @@ describe('huaweicloud end to end', () => {
     const twin = { ...makeUsers(1, { prefix: 'USER', seed: 99, sessionsFor: () => 1 })[0], user_name: 'USER5' }
     emu.setUsers([...USERS, twin])
     emu.maxPageSize = 1 // "user5" and "USER5" come back on two pages
-    const r = await runAction({ inputs: inputs({ 'target-type': 'user-name', targets: 'user5\nuser6\nnobody' }) })
+    const r = await runAction({ inputs: inputs({ 'target-type': 'user-name', targets: 'user5\nuser6\nnobody', 'if-unresolved': 'skip' }) })
     expect(r.code).toBe(0)
     const lists = emu.requests.filter((q) => q.path.endsWith('/users'))
     expect(lists.some((q) => q.query.get('marker') !== null)).toBe(true)
@@ -218,9 +218,10 @@ describe('huaweicloud end to end', () => {
     // A store id of the right shape that does not exist: Huawei's own 404 message is in the reason.
     emu.reset()
     const wrongStore = await runAction({ inputs: inputs({ 'identity-store-id': 'd-0000000000', targets: ids(1).join('\n') }) })
-    expect(wrongStore.code).toBe(0)
+    // Every listed user is unresolved there: the step fails (if-unresolved: fail), naming them.
+    expect(wrongStore.code).not.toBe(0)
     expect(posts()).toHaveLength(0)
-    expect(resultOf(wrongStore.report, user(1).user_id)?.reason).toContain('404 IIC.404: The identity store does not exist.')
+    expect(resultOf(wrongStore.report, user(1).user_id)?.reason).toContain('code IIC.404: The identity store does not exist.')
   })
 
   it('a user whose second chunk is refused ends failed and says how many sessions went first', async () => {

@@ -27,8 +27,10 @@ describe('iproyal end to end', () => {
     expect(r.code).toBe(0)
     expect(emu.server.mutating()).toHaveLength(0)
     expect(r.outputs['planned-count']).toBe('3')
-    expect(r.outputs['skipped-count']).toBe('3')
+    // A dry run's targets end `planned` ("would terminate"), not skipped.
+    expect(r.outputs['skipped-count']).toBe('0')
     expect(r.outputs['terminated-count']).toBe('0')
+    expect(r.report.results.map((x: { outcome: string }) => x.outcome)).toEqual(['planned', 'planned', 'planned'])
     expect(JSON.parse(r.outputs.targets)).toEqual(hashes(3))
     expect(r.outputs['plan-hash']).toMatch(/^[0-9a-f]{64}$/)
     expect(r.summary).toContain('dry run')
@@ -60,14 +62,23 @@ describe('iproyal end to end', () => {
   })
 
   it('resolves usernames through the sub-user list and skips names that do not exist', async () => {
-    const r = await runAction({ inputs: inputs({ 'target-type': 'username', targets: 'user1\nuser120\nnobody' }) })
+    const r = await runAction({ inputs: inputs({ 'target-type': 'username', targets: 'user1\nuser120\nnobody', 'if-unresolved': 'skip' }) })
     expect(r.code).toBe(0)
     expect(emu.server.requests.filter((q: { method: string }) => q.method === 'GET').length).toBe(3) // 250 users, 100 a page
     expect(r.outputs['terminated-count']).toBe('2')
     expect(r.outputs['skipped-count']).toBe('1')
     const skipped = r.report.results.find((x: { id: string }) => x.id === 'nobody')
     expect(skipped.reason).toContain('no sub-user named')
+    expect(skipped.unresolved).toBe(true)
     expect(r.summary).toContain('user120')
+  })
+
+  it('a typo is not a success: an unresolved target fails the step after the others are acted on, and names it', async () => {
+    const r = await runAction({ inputs: inputs({ 'target-type': 'username', targets: 'user1\nnobody' }) })
+    expect(r.code).not.toBe(0)
+    expect(r.outputs['terminated-count']).toBe('1')
+    expect(JSON.parse(r.outputs.unresolved)).toEqual(['nobody'])
+    expect(visibleLog(r.stdout)).toMatch(/::error::1 listed target\(s\) do not exist at IPRoyal: "nobody"/)
   })
 
   it('plans from filter search= and refuses past max-targets before any mutating request', async () => {

@@ -66,7 +66,7 @@ describe('expected-plan-hash binds an execution to the approved plan', () => {
     expect(plan.targets.every((h) => emu.subUsers.get(h)?.sessions === 0)).toBe(true)
     expect(r.report.status).toBe('completed')
     expect(r.report.planHash).toBe(plan.hash)
-    expect(r.report.settings.expectedPlanHash).toBe(plan.hash)
+    expect(r.report.settings['expected-plan-hash']).toBe(plan.hash)
   })
 
   it('refuses when a matching sub-user was added after approval, and sends no mutating request', async () => {
@@ -86,7 +86,9 @@ describe('expected-plan-hash binds an execution to the approved plan', () => {
     expect(r.outputs['terminated-count']).toBe('0')
     expect(r.report.status).toBe('refused')
     expect(r.report.error).toContain('expected-plan-hash')
-    expect(r.report.results).toEqual([])
+    // The refused plan is in the report, every target of it not attempted.
+    expect(r.report.results.every((x: { outcome: string }) => x.outcome === 'not-attempted')).toBe(true)
+    expect(r.report.results.map((x: { id: string }) => x.id)).toContain(added)
     expect([...emu.subUsers.values()].every((u) => u.sessions > 0)).toBe(true)
   })
 
@@ -131,15 +133,24 @@ describe('expected-plan-hash binds an execution to the approved plan', () => {
     expect(r.report.error).toContain('expected-count')
   })
 
-  it('binds to the set of targets, not to how they were given', async () => {
+  it('binds to how the targets were chosen: a plan approved for a filter does not authorize the same ids listed by hand', async () => {
     const plan = await planJob()
     emu.server.reset()
-    // The same sub-users, listed by hash in reverse order instead of found by the filter.
     const r = await runAction({
       inputs: inputs({ filter: '', targets: [...plan.targets].reverse().join('\n'), 'expected-count': plan.count, 'expected-plan-hash': plan.hash })
     })
+    expect(r.code).not.toBe(0)
+    expect(emu.server.mutating()).toHaveLength(0)
+    expect(r.report.status).toBe('refused')
+  })
+
+  it('binds to the set of listed targets, not to their order', async () => {
+    const listed = ['h000002use', 'h000020use', 'h000021use']
+    const first = await runAction({ inputs: inputs({ filter: '', targets: listed.join('\n'), 'dry-run': 'true' }) })
+    emu.server.reset()
+    const r = await runAction({ inputs: inputs({ filter: '', targets: [...listed].reverse().join(','), 'expected-count': '3', 'expected-plan-hash': first.outputs['plan-hash'] }) })
     expect(r.code).toBe(0)
-    expect(r.outputs['terminated-count']).toBe('11')
+    expect(r.outputs['terminated-count']).toBe('3')
   })
 
   it('rejects a malformed expected-plan-hash as bad input, before any request', async () => {

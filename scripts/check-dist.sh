@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
-npx ncc build src/index.ts -o "$fresh" --license licenses.txt --target es2022 >/dev/null
+npx ncc build src/index.ts -o "$fresh" --license licenses.txt --target es2022 --minify >/dev/null
 if ! diff -r -q dist "$fresh" >/dev/null; then
   echo "dist/ is out of date with src/: run 'npm run package' and commit dist/." >&2
   diff -r -q dist "$fresh" >&2 || true

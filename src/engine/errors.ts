@@ -36,14 +36,31 @@ export class ProviderRequestError extends Error {
   }
 }
 
-/** A request the client refused to send because the run was halted (credentials were rejected). */
+/** The code every provider's "the answer was not what the API documents" failure carries. */
+export const UNEXPECTED_RESPONSE = 'unexpected-response'
+
+/**
+ * The one way to say a provider answered outside its documented contract (a 2xx with a body that
+ * says failure, an HTML sign-in page, a list without its list). Never retried.
+ */
+export function unexpectedResponse(status: number | undefined, what: string, requestId?: string): ProviderRequestError {
+  return new ProviderRequestError({ status, code: UNEXPECTED_RESPONSE, message: what, requestId }, 1)
+}
+
+/**
+ * A request the client did not send, or whose answer it did not wait for, because the run stopped:
+ * the credentials were rejected, or the run was cancelled.
+ */
 export class RunHaltedError extends Error {
   constructor(
-    reason: string,
-    /** An earlier attempt was sent and got no usable answer: it may have taken effect. */
-    readonly afterAttempt = false
+    readonly reason: string,
+    /**
+     * The request (or an earlier attempt of it) reached the wire and got no usable answer: it may
+     * have taken effect. The target's outcome is then `unknown`, not `not-attempted`.
+     */
+    readonly mayHaveTakenEffect = false
   ) {
-    super(afterAttempt ? `stopped before a retry: ${reason}; an earlier attempt got no usable answer and may have taken effect` : `not attempted: ${reason}`)
+    super(mayHaveTakenEffect ? `unknown: ${reason} while its request was in flight; it may have taken effect` : `not attempted: ${reason}`)
     this.name = 'RunHaltedError'
   }
 }

@@ -1,8 +1,10 @@
 import type { Clock } from './clock.js'
+import type { RunControl } from './control.js'
 import { ProviderRequestError, RunHaltedError, describeProviderError, errorMessage } from './errors.js'
 import type { Logger } from './logger.js'
 import { chunk } from './plan.js'
-import type { BatchOutcome, PlanEntry, ProviderRun, TargetResult } from './types.js'
+import type { ProviderRun } from './provider.js'
+import type { BatchOutcome, PlanEntry, TargetResult } from './types.js'
 
 export interface ExecuteOptions {
   run: ProviderRun
@@ -11,12 +13,13 @@ export interface ExecuteOptions {
   concurrency: number
   log: Logger
   clock: Clock
+  control: RunControl
   /** Verb for log lines ("terminate", "delete"). */
   verb: string
   /** Minimum ms between progress lines once there are many batches. */
   progressIntervalMs?: number
-  /** Called once when an authentication failure stops the run, to halt requests already queued. */
-  onFatal?: (reason: string) => void
+  /** Called after each batch with every result so far (the report is written as batches finish). */
+  onBatch?: (results: ReadonlyMap<string, TargetResult>) => void
 }
 
 /** Statuses that blame one of the targets rather than the call: the batch is split to find it. */
@@ -25,12 +28,13 @@ const ISOLATE_STATUSES = new Set([400, 404, 409, 422])
 const GROUP_EVERY_BATCH_UP_TO = 100
 
 /**
- * Runs the batches with bounded concurrency and accounts for every entry: each ends in exactly
- * one result. A batch rejected for its content is split until the bad targets are isolated; an
- * authentication failure stops the run and marks the rest not attempted.
+ * Runs the batches with bounded concurrency and accounts for every entry: each ends in exactly one
+ * result. A batch rejected for its content is split until the bad targets are isolated. When the run
+ * stops (credentials rejected, job cancelled), batches not sent end `not-attempted` and requests that
+ * were on the wire end `unknown`.
  */
 export async function executePlan(opts: ExecuteOptions): Promise<TargetResult[]> {
-  const { run, entries, log, clock } = opts
+  const { run, entries, log, clock, control } = opts
   const batches = run.batches ? run.batches(entries, opts.batchSize) : chunk(entries, opts.batchSize)
   const results = new Map<string, TargetResult>()
   const total = entries.length
@@ -38,7 +42,6 @@ export async function executePlan(opts: ExecuteOptions): Promise<TargetResult[]>
   let done = 0
   let finishedBatches = 0
   let lastProgress = 0
-  let stopReason: string | undefined
   let next = 0
 
   const record = (entry: PlanEntry, outcome: BatchOutcome, batchNo: number): void => {
@@ -60,26 +63,21 @@ export async function executePlan(opts: ExecuteOptions): Promise<TargetResult[]>
     })
   }
 
+  const stopped = (batch: PlanEntry[], batchNo: number, err: RunHaltedError): void => {
+    const outcome = err.mayHaveTakenEffect ? 'unknown' : 'not-attempted'
+    for (const e of batch) record(e, { id: e.id, outcome, reason: err.message }, batchNo)
+  }
+
   const runBatch = async (batch: PlanEntry[], batchNo: number): Promise<void> => {
-    if (stopReason !== undefined) {
-      for (const e of batch) record(e, { id: e.id, outcome: 'failed', reason: `not attempted: ${stopReason}` }, batchNo)
-      return
-    }
+    if (control.stopped !== undefined) return stopped(batch, batchNo, new RunHaltedError(control.stopped))
     let outcomes: BatchOutcome[]
     try {
       outcomes = await run.execute(batch)
     } catch (err) {
-      if (err instanceof RunHaltedError) {
-        for (const e of batch) record(e, { id: e.id, outcome: 'failed', reason: err.message }, batchNo)
-        return
-      }
+      if (err instanceof RunHaltedError) return stopped(batch, batchNo, err)
       if (err instanceof ProviderRequestError) {
-        if (err.fatal) {
-          if (stopReason === undefined) {
-            stopReason = `the run stopped after ${describeProviderError(err.info)}`
-            opts.onFatal?.(stopReason)
-          }
-        } else if (batch.length > 1 && err.info.status !== undefined && ISOLATE_STATUSES.has(err.info.status)) {
+        if (err.fatal) control.halt(`the run stopped after ${describeProviderError(err.info)}`)
+        else if (batch.length > 1 && err.info.status !== undefined && ISOLATE_STATUSES.has(err.info.status)) {
           const half = Math.ceil(batch.length / 2)
           log.debug(`batch ${batchNo}: ${describeProviderError(err.info)}; splitting ${batch.length} targets to find the one(s) rejected`)
           await runBatch(batch.slice(0, half), batchNo)
@@ -95,18 +93,6 @@ export async function executePlan(opts: ExecuteOptions): Promise<TargetResult[]>
     const byId = new Map(outcomes.map((o) => [o.id, o]))
     for (const e of batch) {
       record(e, byId.get(e.id) ?? { id: e.id, outcome: 'failed', reason: 'the provider returned no outcome for this target' }, batchNo)
-    }
-  }
-
-  const worker = async (): Promise<void> => {
-    while (next < batches.length) {
-      const index = next++
-      const batch = batches[index]
-      const batchNo = index + 1
-      await runBatch(batch, batchNo)
-      done += batch.length
-      finishedBatches++
-      reportBatch(batch, batchNo)
     }
   }
 
@@ -129,12 +115,27 @@ export async function executePlan(opts: ExecuteOptions): Promise<TargetResult[]>
     }
     for (const e of batch) {
       const r = results.get(e.id)
-      if (r?.outcome === 'failed') log.info(`${e.id}: failed — ${r.reason ?? ''}`)
+      if (r?.outcome === 'failed' || r?.outcome === 'unknown') log.info(`${e.id}: ${r.outcome} — ${r.reason ?? ''}`)
+    }
+  }
+
+  const worker = async (): Promise<void> => {
+    while (next < batches.length) {
+      const index = next++
+      const batch = batches[index]
+      const batchNo = index + 1
+      await runBatch(batch, batchNo)
+      done += batch.length
+      finishedBatches++
+      reportBatch(batch, batchNo)
+      opts.onBatch?.(results)
     }
   }
 
   const workers = Math.max(1, Math.min(opts.concurrency, batches.length))
   log.info(`${opts.verb}: ${total} targets in ${batches.length} batches`)
   await Promise.all(Array.from({ length: workers }, worker))
-  return entries.map((e) => results.get(e.id) ?? { id: e.id, kind: e.kind, label: e.label, outcome: 'failed', reason: 'not attempted' })
+  return entries.map(
+    (e) => results.get(e.id) ?? { id: e.id, kind: e.kind, label: e.label, details: e.details, outcome: 'not-attempted', reason: `not attempted: ${control.stopped ?? 'the run stopped'}` }
+  )
 }

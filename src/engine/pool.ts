@@ -3,7 +3,7 @@
  * After one call fails no new call starts, and the first error is thrown: a plan that cannot
  * resolve one target has failed, and looking up the rest would only add requests.
  */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length)
   let next = 0
   let failed = false
@@ -11,7 +11,7 @@ export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn
     while (!failed && next < items.length) {
       const i = next++
       try {
-        out[i] = await fn(items[i])
+        out[i] = await fn(items[i], i)
       } catch (err) {
         failed = true
         throw err
@@ -31,12 +31,26 @@ export class Semaphore {
     this.available = size
   }
 
-  async acquire(): Promise<void> {
+  /** Waits for a permit; rejects (holding none) when `signal` aborts first. */
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw signal.reason
     if (this.available > 0) {
       this.available--
       return
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve))
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(grant)
+        if (i >= 0) this.waiting.splice(i, 1)
+        reject(signal?.reason)
+      }
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiting.push(grant)
+    })
   }
 
   release(): void {

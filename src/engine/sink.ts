@@ -16,6 +16,8 @@ export interface ActionSink {
   endGroup(): void
   /** Appends markdown to the step summary (GITHUB_STEP_SUMMARY); a no-op when there is none. */
   writeSummary(markdown: string): Promise<void>
+  /** GitHub's OIDC token for `audience` (needs `permissions: id-token: write`). */
+  getIDToken(audience: string): Promise<string>
 }
 
 export interface AnnotationProps {

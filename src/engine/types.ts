@@ -1,14 +1,22 @@
-import type { HttpClient } from './http.js'
-import type { Logger } from './logger.js'
+/**
+ * The states a target ends in. Every target ends in exactly one:
+ * - terminated: the provider confirmed the sessions (or account) are gone;
+ * - accepted: the provider queued the work (HTTP 202, an async job) and reports its result elsewhere;
+ * - skipped: nothing was sent for it, with the reason (not found, no sessions, already deleted);
+ * - failed: the provider refused or the request failed, with status, code, message and request id;
+ * - planned: a dry run stopped before acting on it ("would terminate");
+ * - unknown: its request was on the wire when the run was cancelled: it may or may not have taken effect;
+ * - not-attempted: the run stopped (cancelled, or the credentials were rejected) before it was sent.
+ */
+export type Outcome = 'terminated' | 'accepted' | 'skipped' | 'failed' | 'planned' | 'unknown' | 'not-attempted'
 
-/** The four states every target ends in. */
-export type Outcome = 'terminated' | 'accepted' | 'skipped' | 'failed'
+export const OUTCOMES: readonly Outcome[] = ['terminated', 'accepted', 'skipped', 'failed', 'planned', 'unknown', 'not-attempted']
 
 export type DetailValue = string | number | boolean | null
 
 /** One entry of a plan: something the run will act on, or was asked to and cannot. */
 export interface PlanEntry {
-  /** Canonical id: what is sent, what plan-hash and the `targets` output hold. */
+  /** Canonical id: what is sent, what the plan hash and the `targets` output hold. */
   id: string
   /** The kind of target (user-hash, user-id, group-id, ...). */
   kind: string
@@ -18,7 +26,14 @@ export interface PlanEntry {
   details?: Record<string, DetailValue>
   /** Set when the target is known at plan time to need no request; it ends `skipped` with this reason. */
   skip?: string
-  /** Provider-private data carried from plan to execute (e.g. session ids). Not hashed, not reported. */
+  /** The target given does not exist at the provider (a typo, a leaver without an account there). */
+  unresolved?: boolean
+  /**
+   * What the run will act on for this entry beyond its id, when that can change between plan and
+   * execute (the members of a group, the sessions of a user). Part of the plan hash.
+   */
+  binds?: unknown
+  /** Provider-private data carried from plan to execute. Not hashed, not reported. */
   payload?: unknown
 }
 
@@ -38,6 +53,8 @@ export interface TargetResult {
   outcome: Outcome
   /** Why it was skipped or failed, or what the provider said on success. */
   reason?: string
+  /** Set on skipped targets that did not resolve (see PlanEntry.unresolved). */
+  unresolved?: boolean
   status?: number
   code?: string
   message?: string
@@ -58,101 +75,10 @@ export interface BatchOutcome {
 }
 
 export interface TargetRequest {
-  /** Raw target strings, deduplicated, in input order. */
+  /** Raw target strings, deduplicated, in input order (normalised by the provider's validate). */
   targets: string[]
   /** The target type, the provider default when the input is empty. */
   targetType: string
   /** Validated filter, or undefined when none was given. */
   filter?: Record<string, string>
-}
-
-export interface ProviderDefaults {
-  batchSize: number
-  concurrency: number
-  rateLimit: number
-  maxRetries: number
-  timeoutSeconds: number
-}
-
-/** Settings a provider needs beyond the shared ones; all optional strings from the inputs. */
-export interface ProviderOptions {
-  baseUrl?: string
-  authBaseUrl?: string
-  region?: string
-  identityStoreId?: string
-  accessKeyId?: string
-  securityToken?: string
-  clientId?: string
-  enterpriseId?: string
-  username?: string
-}
-
-/** Everything a provider may use while it runs. */
-export interface ProviderContext {
-  http: HttpClient
-  log: Logger
-  token: string
-  options: ProviderOptions
-  /** Registers a value minted at run time as a secret: masked in logs, scrubbed from every file. */
-  addSecret(value: string): void
-  /** Lookups a provider may run at once; the HTTP client separately caps requests on the wire at the concurrency input. */
-  concurrency: number
-  /** Upper bound on targets the plan may hold: resolvers stop paging past it. */
-  maxTargets: number
-  dryRun: boolean
-}
-
-export interface FilterSpec {
-  /** How the filter combines with `targets`: it selects the targets, or it narrows what is done to them. */
-  mode: 'select' | 'narrow'
-  /** Allowed keys with a validator that returns an error text for a bad value, or undefined. */
-  keys: Record<string, (value: string) => string | undefined>
-  /** Whether an empty filter (no keys) is refused. */
-  requireNonEmpty?: boolean
-}
-
-/** A provider session: built once per run from the validated settings. */
-export interface ProviderRun {
-  /** Resolves the request into plan entries; only read-only requests. */
-  plan(request: TargetRequest): Promise<PlanEntry[]>
-  /** Acts on one batch of planned entries (never on `skip` entries) and reports each one. */
-  execute(batch: PlanEntry[]): Promise<BatchOutcome[]>
-  /** Splits planned entries into batches; default: chunks of batchSize. */
-  batches?(entries: PlanEntry[], batchSize: number): PlanEntry[][]
-}
-
-export interface Provider {
-  name: string
-  title: string
-  defaults: ProviderDefaults
-  /** Default base URL; undefined means base-url is required. */
-  defaultBaseUrl?: string
-  targetTypes: readonly string[]
-  defaultTargetType: string
-  filter?: FilterSpec
-  /** Whether the run deletes accounts rather than sessions. */
-  destructive?: boolean
-  /** Text for the summary when targets end `accepted` (where to follow the queued work). */
-  acceptedNote?: string
-  /** Headers whose values carry the provider's request id, in order of preference. */
-  requestIdHeaders: readonly string[]
-  /**
-   * Checks provider-specific settings and targets before any request. Throws InputError.
-   * Returns the normalised targets.
-   */
-  validate(input: ValidationInput): string[]
-  /** Builds the HTTP profile (auth, error parsing, retry rules) and the run. */
-  start(ctx: ProviderContext): Promise<ProviderRun> | ProviderRun
-  /** How to read an error response into status/code/message/request id. */
-  parseError(status: number, body: unknown, text: string): ProviderErrorInfo
-  /** Provider-specific retry verdict for a non-2xx response; undefined falls back to the shared rules. */
-  isRetryable?(status: number, error: ProviderErrorInfo): boolean | undefined
-}
-
-export interface ValidationInput {
-  targets: string[]
-  targetType: string
-  filter?: Record<string, string>
-  options: ProviderOptions
-  token: string
 }

@@ -1,15 +1,10 @@
-import type { Provider } from '../engine/types.js'
-import { iproyal } from './iproyal.js'
-import { denovolab } from './denovolab.js'
-import { box } from './box.js'
+import type { AnyProvider } from '../engine/provider.js'
+import { box } from './box/index.js'
+import { denovolab } from './denovolab/index.js'
 import { huaweicloud } from './huaweicloud/index.js'
+import { iproyal } from './iproyal/index.js'
 
 /** Every provider the action knows, by the name the `provider` input takes. */
-export const providers: Record<string, Provider> = {
-  [iproyal.name]: iproyal,
-  [denovolab.name]: denovolab,
-  [box.name]: box,
-  [huaweicloud.name]: huaweicloud
-}
+export const providers: ReadonlyMap<string, AnyProvider> = new Map([iproyal, huaweicloud, box, denovolab].map((p) => [p.name, p]))
 
-export const providerNames = Object.keys(providers)
+export const providerNames = [...providers.keys()]

@@ -1,10 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { SecretStore } from '../engine/secrets.js'
 import type { RunReport } from './run-info.js'
 
-/** Writes the full report, scrubbed of every secret the run knows. */
+/**
+ * Writes the full report, scrubbed of every secret the run knows, readable by the job only. Written to
+ * a temporary file first and renamed, so a reader (or a cancelled run) never sees half a report.
+ */
 export function writeJsonReport(path: string, report: RunReport, secrets: SecretStore): void {
   mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(path, `${secrets.scrub(JSON.stringify(report, null, 1))}\n`, { mode: 0o600 })
+  const tmp = `${path}.partial`
+  writeFileSync(tmp, `${secrets.scrub(JSON.stringify(report, null, 1))}\n`, { mode: 0o600 })
+  renameSync(tmp, path)
 }

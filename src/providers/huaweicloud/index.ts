@@ -6,11 +6,15 @@
 //   POST {regional}/v1/identity-stores/{store}/users/{user}/sessions/batch-delete   {"session_ids":[...]}
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { InputError, ProviderRequestError, RunHaltedError } from '../../engine/errors.js'
-import { bodySnippet, type HttpRequest } from '../../engine/http.js'
+import { InputError, ProviderRequestError, RunHaltedError, describeProviderError } from '../../engine/errors.js'
+import type { Credentials } from '../../engine/http/auth.js'
+import { bodySnippet, type Http } from '../../engine/http/client.js'
+import { text } from '../../engine/inputs.js'
 import { chunk } from '../../engine/plan.js'
 import { mapConcurrent } from '../../engine/pool.js'
-import type { BatchOutcome, PlanEntry, Provider, ProviderContext, ProviderErrorInfo, TargetRequest } from '../../engine/types.js'
+import { defineProvider } from '../../engine/provider.js'
+import { notFound, paginate } from '../../engine/resolve.js'
+import type { BatchOutcome, PlanEntry, ProviderErrorInfo } from '../../engine/types.js'
 import { buildQuery, signRequest, type SigningCredentials } from './signer.js'
 
 /** Regions of IAM Identity Center in the vendor SDK (identitycenterstore region list). */
@@ -30,14 +34,6 @@ const STORE_ID_FORMAT = /^d-[0-9a-z]{10}$/
 const USER_ID_FORMAT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 const MAX_USER_NAME = 128
 const USERS_PAGE = 100
-const MAX_PAGES = 10_000
-
-/** Records a paging marker; a marker seen before means the server is looping, and the plan cannot be trusted. */
-function nextMarker(seen: Set<string>, marker: string): string {
-  if (seen.has(marker)) throw new Error(`IAM Identity Center returned paging marker ${JSON.stringify(marker)} twice; stopping rather than looping`)
-  seen.add(marker)
-  return marker
-}
 const SESSION_LINES_PER_USER = 50
 
 const LIST_PERMISSION = 'IdentityCenter:user:listSessions'
@@ -146,58 +142,84 @@ function firstFew(values: string[], n = 3): string {
   return values.length > n ? `${head} (+${values.length - n} more)` : head
 }
 
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '')
+
+/** Signs every attempt with AK/SK at the moment it is sent (the signature carries the time). */
+function signer(credentials: SigningCredentials): Credentials {
+  return { authorize: (req, now) => ({ headers: signRequest(req, credentials, now), used: 'aksk' }) }
 }
 
-export const huaweicloud: Provider = {
+export const huaweicloud = defineProvider({
   name: 'huaweicloud',
   title: 'Huawei Cloud IAM Identity Center',
-  // Regional: built from `region` (see start); base-url overrides it.
-  defaultBaseUrl: 'https://identitystore.{region}.myhuaweicloud.com',
+  inputs: {
+    region: text({
+      name: 'region',
+      description: 'the Identity Center home region, e.g. ap-southeast-1',
+      fix: `set region to the home region of your IAM Identity Center instance, one of: ${HUAWEI_REGIONS.join(', ')}`,
+      pattern: REGION_FORMAT,
+      problem: 'is not a Huawei Cloud region id'
+    }),
+    identityStoreId: text({
+      name: 'identity-store-id',
+      description: 'the identity store id (e.g. d-a00aaaa33f); discovered from GET /v1/instances when empty',
+      fix: 'copy the identity store id from IAM Identity Center > Settings, or leave identity-store-id empty to look it up',
+      pattern: STORE_ID_FORMAT,
+      problem: 'is not an identity store id ("d-" and 10 lower-case letters or digits)'
+    }),
+    accessKeyId: text({
+      name: 'access-key-id',
+      description: 'the access key id (AK); token holds the secret access key (SK)',
+      fix: 'copy the AK column of the access key CSV; the SK goes in token',
+      pattern: ACCESS_KEY_FORMAT,
+      problem: 'is not a Huawei Cloud access key id (20 upper-case letters and digits)',
+      // Not a secret, but it names the account's key: left out of reports, which travel further than logs.
+      unreported: true
+    }),
+    securityToken: text({
+      name: 'security-token',
+      description: 'security token of temporary credentials (sent as X-Security-Token)',
+      fix: 'pass the securitytoken of the temporary credentials unchanged, from a secret',
+      secret: true,
+      pattern: /^[\x21-\x7e]{1,16384}$/,
+      problem: 'is not a security token (printable characters without spaces, at most 16384)'
+    })
+  },
+  token: { description: 'the secret access key (SK)', fix: 'store the SK from the access key CSV as the secret' },
+  // Regional: built from `region`; base-url overrides it.
+  baseUrl: { default: 'https://identitystore.{region}.myhuaweicloud.com' },
+  authBaseUrl: { default: GLOBAL_IDENTITY_CENTER_URL, description: 'the Identity Center global host (GET /v1/instances)' },
   defaults: { batchSize: 50, concurrency: 4, rateLimit: 120, maxRetries: 5, timeoutSeconds: 30 },
   targetTypes: ['user-id', 'user-name'],
   defaultTargetType: 'user-id',
+  targetTypesDescription: 'user-id (default) or user-name',
   filter: {
     mode: 'narrow',
+    example: 'ip_address=203.0.113.7',
     keys: {
       ip_address: (v) => (isIP(v) === 0 ? 'is not an IPv4 or IPv6 address' : undefined),
       user_agent: validateFilterUserAgent
     }
   },
-  requestIdHeaders: ['x-request-id'],
-  parseError,
-  isRetryable,
+  http: { requestIdHeaders: ['x-request-id'], parseError, isRetryable },
+  bindsPlan: (o) => ({ region: o.region, identityStoreId: o.identityStoreId }),
 
   validate({ targets, targetType, options, token }) {
-    const { region, baseUrl, accessKeyId, identityStoreId, securityToken } = options
+    const { region, accessKeyId } = options
     if (region === undefined) {
-      if (baseUrl === undefined) {
-        throw new InputError('region', 'is required for huaweicloud', `set region to the home region of your IAM Identity Center instance, one of: ${HUAWEI_REGIONS.join(', ')}`)
-      }
-    } else if (!REGION_FORMAT.test(region)) {
-      throw new InputError('region', `${JSON.stringify(region)} is not a Huawei Cloud region id`, `set region to a region id such as ap-southeast-1 (one of: ${HUAWEI_REGIONS.join(', ')})`)
-    } else if (baseUrl === undefined && !(HUAWEI_REGIONS as readonly string[]).includes(region)) {
+      throw new InputError('region', 'is required for huaweicloud', `set region to the home region of your IAM Identity Center instance, one of: ${HUAWEI_REGIONS.join(', ')}`)
+    }
+    if (!(HUAWEI_REGIONS as readonly string[]).includes(region)) {
       throw new InputError('region', `IAM Identity Center is not offered in ${JSON.stringify(region)}`, `set region to one of: ${HUAWEI_REGIONS.join(', ')}, or set base-url to the regional identitystore endpoint`)
     }
     if (accessKeyId === undefined) {
       throw new InputError('access-key-id', 'is required for huaweicloud', 'set access-key-id to the access key id (AK) and pass the secret access key (SK) as token from a secret')
     }
-    if (!ACCESS_KEY_FORMAT.test(accessKeyId)) {
-      throw new InputError('access-key-id', 'is not a Huawei Cloud access key id (20 upper-case letters and digits)', 'copy the AK column of the access key CSV; the SK goes in token')
-    }
     if (/\s/.test(token.trim()) || /[\u0000-\u001f\u007f]/.test(token)) {
       throw new InputError('token', 'holds whitespace or control characters, which a secret access key (SK) never does', 'store the SK from the access key CSV as the secret, without quotes or line breaks')
     }
-    if (securityToken !== undefined && (/[^\x21-\x7e]/.test(securityToken) || securityToken.length > 16384)) {
-      throw new InputError('security-token', 'is not a security token (printable characters without spaces, at most 16384)', 'pass the securitytoken of the temporary credentials unchanged, from a secret')
-    }
-    if (identityStoreId !== undefined && !STORE_ID_FORMAT.test(identityStoreId)) {
-      throw new InputError('identity-store-id', `${JSON.stringify(identityStoreId)} is not an identity store id ("d-" and 10 lower-case letters or digits)`, 'copy the identity store id from IAM Identity Center > Settings, or leave identity-store-id empty to look it up')
-    }
     for (const t of targets) {
       if (targetType === 'user-id' && !USER_ID_FORMAT.test(t)) {
-        throw new InputError('targets', `${JSON.stringify(t)} is not an IAM Identity Center user id (1-64 letters, digits, "-" or "_")`, 'list user ids, or set target-type: user-name to give user names')
+        throw new InputError('targets', `${JSON.stringify(t.slice(0, 60))} is not an IAM Identity Center user id (1-64 letters, digits, "-" or "_")`, 'list user ids, or set target-type: user-name to give user names')
       }
       if (targetType === 'user-name' && t.length > MAX_USER_NAME) {
         throw new InputError('targets', `user name ${JSON.stringify(t.slice(0, 40))}… is longer than ${MAX_USER_NAME} characters`, 'list IAM Identity Center user names as they appear in the console')
@@ -206,112 +228,82 @@ export const huaweicloud: Provider = {
     return targets
   },
 
-  start(ctx: ProviderContext) {
+  start(ctx) {
     const { options } = ctx
-    const regional = trimSlash(options.baseUrl ?? `https://identitystore.${options.region ?? ''}.myhuaweicloud.com`)
-    const global = trimSlash(options.authBaseUrl ?? GLOBAL_IDENTITY_CENTER_URL)
-    const credentials: SigningCredentials = {
-      accessKeyId: options.accessKeyId ?? '',
-      secretKey: ctx.token,
-      securityToken: options.securityToken
-    }
-    const sign: HttpRequest['authorize'] = (req) => signRequest(req, credentials)
+    const regional = ctx.baseUrl
+    const global = ctx.authBaseUrl ?? GLOBAL_IDENTITY_CENTER_URL
+    const http: Http = ctx.http.with({ auth: signer({ accessKeyId: options.accessKeyId ?? '', secretKey: ctx.token, securityToken: options.securityToken }) })
     let storeId = options.identityStoreId
-    let deleteChunk = huaweicloud.defaults.batchSize
+    let deleteChunk = 50
 
     const storePath = (): string => `${regional}/v1/identity-stores/${encodeURIComponent(storeId ?? '')}`
 
-    async function get(url: string, permission?: string): Promise<unknown> {
+    async function get<T>(url: string, schema: z.ZodType<T>, what: string, permission?: string): Promise<T> {
       try {
-        const res = await ctx.http.request({ method: 'GET', url, authorize: sign, expectJson: true })
-        return res.body
+        return (await http.request({ method: 'GET', url, schema, what })).data
       } catch (err) {
         throw permission ? withPermissionHint(err, permission) : err
       }
     }
 
     async function discoverStore(): Promise<string> {
-      const found: string[] = []
-      const seen = new Set<string>()
-      let marker: string | undefined
-      for (let page = 0; ; page++) {
-        if (page >= MAX_PAGES) throw new Error(`IAM Identity Center kept paging past ${MAX_PAGES} pages; stopping`)
-        const params: [string, string][] = [['limit', '100']]
-        if (marker) params.push(['marker', marker])
-        const body = await get(`${global}/v1/instances?${buildQuery(params)}`, 'the action that lists IAM Identity Center instances (or set identity-store-id)')
-        const parsed = instancesPage.safeParse(body)
-        if (!parsed.success) throw new Error(`unexpected instance list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`)
-        found.push(...parsed.data.instances.map((i) => i.identity_store_id))
-        const next = parsed.data.page_info?.next_marker ?? undefined
-        if (!next) break
-        marker = nextMarker(seen, next)
-      }
-      const unique = [...new Set(found)]
-      if (unique.length === 0) {
+      const { items } = await paginate<string>({
+        what: 'the IAM Identity Center instance list',
+        key: (id) => id,
+        fetchPage: async (marker) => {
+          const params: [string, string][] = [['limit', '100']]
+          if (marker) params.push(['marker', marker])
+          const page = await get(`${global}/v1/instances?${buildQuery(params)}`, instancesPage, 'the instance list', 'the action that lists IAM Identity Center instances (or set identity-store-id)')
+          return { items: page.instances.map((i) => i.identity_store_id), next: page.page_info?.next_marker ?? undefined }
+        }
+      })
+      if (items.length === 0) {
         throw new InputError('identity-store-id', 'is empty and the account has no IAM Identity Center instance', 'enable IAM Identity Center in the management account, or set identity-store-id')
       }
-      if (unique.length > 1) {
-        throw new InputError('identity-store-id', `is empty and the account has ${unique.length} identity stores (${unique.join(', ')})`, 'set identity-store-id to the one to act on')
+      if (items.length > 1) {
+        throw new InputError('identity-store-id', `is empty and the account has ${items.length} identity stores (${items.join(', ')})`, 'set identity-store-id to the one to act on')
       }
-      if (!STORE_ID_FORMAT.test(unique[0])) {
-        throw new Error(`IAM Identity Center returned an identity store id that is not one: ${JSON.stringify(unique[0])}`)
+      if (!STORE_ID_FORMAT.test(items[0])) {
+        throw new ProviderRequestError({ code: 'unexpected-response', message: `IAM Identity Center returned an identity store id that is not one: ${JSON.stringify(items[0])}` }, 1)
       }
-      ctx.log.info(`identity store ${unique[0]} (from GET /v1/instances)`)
-      return unique[0]
+      ctx.log.info(`identity store ${items[0]} (from GET /v1/instances)`)
+      return items[0]
     }
 
     /** Every user whose name is exactly `name` (the list filters; paging is followed to the end). */
     async function usersNamed(name: string): Promise<{ id: string; name: string }[]> {
-      const out: { id: string; name: string }[] = []
-      const seen = new Set<string>()
-      let marker: string | undefined
-      for (let page = 0; ; page++) {
-        if (page >= MAX_PAGES) throw new Error(`IAM Identity Center kept paging past ${MAX_PAGES} pages; stopping`)
-        const params: [string, string][] = [['limit', String(USERS_PAGE)], ['user_name', name]]
-        if (marker) params.push(['marker', marker])
-        const body = await get(`${storePath()}/users?${buildQuery(params)}`, 'the action that lists IAM Identity Center users (needed for target-type: user-name)')
-        const parsed = usersPage.safeParse(body)
-        if (!parsed.success) throw new Error(`unexpected user list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`)
-        // The name filter's matching rules are not documented: keep exact matches only.
-        for (const u of parsed.data.users) if (u.user_name === name) out.push({ id: u.user_id, name })
-        const next = parsed.data.page_info?.next_marker ?? undefined
-        if (!next) break
-        marker = nextMarker(seen, next)
-      }
-      return out
+      const { items } = await paginate<z.infer<typeof userRecord>>({
+        what: 'the IAM Identity Center user list',
+        key: (u) => u.user_id,
+        fetchPage: async (marker) => {
+          const params: [string, string][] = [['limit', String(USERS_PAGE)], ['user_name', name]]
+          if (marker) params.push(['marker', marker])
+          const page = await get(`${storePath()}/users?${buildQuery(params)}`, usersPage, 'the user list', 'the action that lists IAM Identity Center users (needed for target-type: user-name)')
+          return { items: page.users, next: page.page_info?.next_marker ?? undefined }
+        }
+      })
+      // The name filter's matching rules are not documented: keep exact matches only.
+      return items.filter((u) => u.user_name === name).map((u) => ({ id: u.user_id, name }))
     }
 
     /** The user's sessions, or why the store answered 404 (no such user, or no such store). */
-    async function sessionsOf(userId: string): Promise<Session[] | { notFound: string }> {
+    async function sessionsOf(userId: string): Promise<Session[] | { notFound: ProviderErrorInfo }> {
       let res
       try {
-        res = await ctx.http.request({
-          method: 'GET',
-          url: `${storePath()}/users/${encodeURIComponent(userId)}/sessions`,
-          authorize: sign,
-          expectJson: true,
-          passStatuses: [404]
-        })
+        res = await http.request({ method: 'GET', url: `${storePath()}/users/${encodeURIComponent(userId)}/sessions`, schema: sessionList, pass: [404], what: 'the session list' })
       } catch (err) {
         throw withPermissionHint(err, LIST_PERMISSION)
       }
-      if (res.status === 404) {
-        const info = parseError(404, res.body, res.text)
-        return { notFound: `404${info.code ? ` ${info.code}` : ''}: ${info.message}${res.requestId ? `, request id ${res.requestId}` : ''}` }
-      }
-      const parsed = sessionList.safeParse(res.body)
-      if (!parsed.success) throw new Error(`unexpected session list from IAM Identity Center: ${parsed.error.issues[0]?.message ?? 'bad shape'}`)
-      return parsed.data.session_list ?? []
+      if (res.status === 404) return { notFound: res.error ?? { status: 404, message: 'not found' } }
+      return res.data.session_list ?? []
     }
 
     async function planUser(userId: string, userName: string | undefined, filter: Record<string, string> | undefined): Promise<PlanEntry> {
       const kind = 'user-id'
       const all = await sessionsOf(userId)
-      if (!Array.isArray(all)) {
-        return { id: userId, kind, label: userName, skip: `no user with this id in identity store ${storeId ?? ''} (${all.notFound})` }
-      }
+      if (!Array.isArray(all)) return notFound(userId, kind, `no user with this id in identity store ${storeId ?? ''}`, all.notFound, userName)
       const chosen = all.filter((s) => sessionMatches(s, filter))
-      const ids = [...new Set(chosen.map((s) => s.session_id))]
+      const ids = [...new Set(chosen.map((s) => s.session_id))].sort()
       const details = {
         sessions: ids.length,
         ...(filter !== undefined ? { sessions_total: all.length } : {}),
@@ -326,14 +318,15 @@ export const huaweicloud: Provider = {
         if (chosen.length > SESSION_LINES_PER_USER) lines.push(`… and ${chosen.length - SESSION_LINES_PER_USER} more`)
         ctx.log.group(`sessions of ${who}: ${chosen.length}${filter !== undefined ? ` of ${all.length} match the filter` : ''}`, lines)
       }
-      const entry: PlanEntry = { id: userId, kind, label: userName, details, payload: { sessionIds: ids } satisfies UserPayload }
+      // The exact sessions are what the run deletes: they are part of the plan hash.
+      const entry: PlanEntry = { id: userId, kind, label: userName, details, binds: { sessionIds: ids }, payload: { sessionIds: ids } satisfies UserPayload }
       if (all.length === 0) entry.skip = 'no active sessions'
       else if (ids.length === 0) entry.skip = `no active sessions match the filter (${all.length} other sessions left alone)`
       return entry
     }
 
     return {
-      async plan(request: TargetRequest): Promise<PlanEntry[]> {
+      async plan(request) {
         storeId ??= await discoverStore()
         if (request.targetType === 'user-id') {
           return mapConcurrent(request.targets, ctx.concurrency, (id) => planUser(id, undefined, request.filter))
@@ -344,25 +337,27 @@ export const huaweicloud: Provider = {
         const toPlan: { id: string; name: string }[] = []
         for (const r of resolved) {
           if (r.users.length === 0) {
-            entries.push({ id: r.name, kind: 'user-name', label: r.name, skip: `no user named ${JSON.stringify(r.name)} in identity store ${storeId}` })
+            entries.push(notFound(r.name, 'user-name', `no user named ${JSON.stringify(r.name)} in identity store ${storeId}`, undefined, r.name))
           } else {
             for (const u of r.users) {
-              if (!USER_ID_FORMAT.test(u.id)) throw new Error(`IAM Identity Center returned a user id that is not one: ${JSON.stringify(u.id)}`)
+              if (!USER_ID_FORMAT.test(u.id)) throw new ProviderRequestError({ code: 'unexpected-response', message: `IAM Identity Center returned a user id that is not one: ${JSON.stringify(u.id)}` }, 1)
               toPlan.push(u)
             }
           }
         }
-        entries.push(...(await mapConcurrent(toPlan, ctx.concurrency, (u) => planUser(u.id, u.name, request.filter))))
+        for (const e of await mapConcurrent(toPlan, ctx.concurrency, (u) => planUser(u.id, u.name, request.filter))) entries.push(e)
         return entries
       },
 
+      scope: () => ({ identityStoreId: storeId }),
+
       // The API takes one user per call: each batch is one user; its sessions go in chunks.
-      batches(entries: PlanEntry[], batchSize: number): PlanEntry[][] {
+      batches(entries, batchSize) {
         deleteChunk = batchSize
         return entries.map((e) => [e])
       },
 
-      async execute(batch: PlanEntry[]): Promise<BatchOutcome[]> {
+      async execute(batch): Promise<BatchOutcome[]> {
         const out: BatchOutcome[] = []
         for (const entry of batch) {
           const sessionIds = (entry.payload as UserPayload | undefined)?.sessionIds ?? []
@@ -373,7 +368,8 @@ export const huaweicloud: Provider = {
           let failure: ProviderErrorInfo | undefined
           for (const ids of chunk(sessionIds, deleteChunk)) {
             try {
-              const res = await ctx.http.request({ method: 'POST', url, json: { session_ids: ids }, authorize: sign })
+              // Documented success: 200 with an empty body.
+              const res = await http.request({ method: 'POST', url, json: { session_ids: ids }, ok: [200], body: 'json-or-empty', what: 'sessions/batch-delete' })
               attempts += res.attempts
               requestId = res.requestId ?? requestId
               deleted += ids.length
@@ -392,11 +388,11 @@ export const huaweicloud: Provider = {
               break
             }
           }
-          if (failure) out.push({ id: entry.id, outcome: 'failed', error: failure, attempts })
+          if (failure) out.push({ id: entry.id, outcome: 'failed', error: failure, attempts, reason: failure.status === undefined ? describeProviderError(failure) : undefined })
           else out.push({ id: entry.id, outcome: 'terminated', reason: `${deleted} session${deleted === 1 ? '' : 's'} deleted`, requestId, attempts })
         }
         return out
       }
     }
   }
-}
+})

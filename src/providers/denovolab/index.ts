@@ -1,9 +1,13 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { InputError, ProviderRequestError } from '../engine/errors.js'
-import { bodySnippet, type HttpResponse } from '../engine/http.js'
-import { mapConcurrent } from '../engine/pool.js'
-import type { BatchOutcome, DetailValue, PlanEntry, Provider, ProviderContext, ProviderErrorInfo, TargetRequest } from '../engine/types.js'
+import { InputError, unexpectedResponse } from '../../engine/errors.js'
+import { MintedToken, staticCredentials } from '../../engine/http/auth.js'
+import { bodySnippet, type HttpResponse } from '../../engine/http/client.js'
+import { text as textInput } from '../../engine/inputs.js'
+import { mapConcurrent } from '../../engine/pool.js'
+import { defineProvider } from '../../engine/provider.js'
+import { lookup, notFound, paginate } from '../../engine/resolve.js'
+import type { BatchOutcome, DetailValue, PlanEntry, ProviderErrorInfo } from '../../engine/types.js'
 
 // DeNovoLab DNL Class 4 softswitch admin API (shared/seeds/003, shared/providers.md).
 // This provider DELETES USER ACCOUNTS. Its whole design is "snapshot, show, delete exactly the
@@ -19,7 +23,6 @@ const MAX_ID_LIST = 1000
 const MAX_TEXT = 200
 /** Server-side time zone is unknown: time-filter cross-checks allow this much slack. */
 const TIME_SLACK_MS = 14 * 3600_000
-const MAX_PAGES = 100_000
 
 // ---------------------------------------------------------------------------------------------
 // Filter values
@@ -162,6 +165,8 @@ export const dnlUser = z.looseObject({
 export type DnlUser = z.infer<typeof dnlUser>
 
 const envelope = z.looseObject({ success: z.boolean().optional(), payload: z.unknown() })
+/** DELETE /user/{id}: {"success": true}; a 2xx without it is not a deletion. */
+const deleteAnswer = z.looseObject({ success: z.boolean() })
 const pageObject = z.looseObject({
   items: z.array(z.unknown()).optional(),
   data: z.array(z.unknown()).optional(),
@@ -295,70 +300,78 @@ function describeShape(payload: unknown): string {
   return typeof payload
 }
 
-function badResponse(status: number, message: string): ProviderRequestError {
-  return new ProviderRequestError({ status, message }, 1)
-}
-
-export const denovolab: Provider = {
+export const denovolab = defineProvider({
   name: 'denovolab',
   title: 'DeNovoLab DNL',
   destructive: true,
+  inputs: {
+    username: textInput({
+      name: 'username',
+      description: 'portal user name or email; with it, token is the portal password and an admin token is minted (and minted again when it expires mid-run)',
+      fix: 'give the portal user name or email of an admin',
+      maxLength: MAX_TEXT
+    })
+  },
+  token: { description: 'admin X-Auth-Token, or the portal password when username is set', fix: 'pass an admin token, or set username and pass the portal password' },
+  baseUrl: { example: 'https://dnl.example.com/api_dnl/v1', description: 'each installation has its own host: required' },
   defaults: { batchSize: 1, concurrency: 2, rateLimit: 120, maxRetries: 3, timeoutSeconds: 30 },
   targetTypes: ['user-id'],
   defaultTargetType: 'user-id',
-  filter: { mode: 'select', requireNonEmpty: true, keys: FILTER_KEYS },
-  requestIdHeaders: ['x-request-id', 'x-correlation-id'],
-  parseError,
-  isRetryable(status) {
-    // A 404 is an answer about the user, never a transient failure.
-    if (status === 404) return false
-    return undefined
+  targetTypesDescription: 'user-id',
+  filter: { mode: 'select', requireNonEmpty: true, keys: FILTER_KEYS, example: 'last_login_time_lt=2025-01-01' },
+  http: {
+    requestIdHeaders: ['x-request-id', 'x-correlation-id'],
+    parseError,
+    isRetryable(status) {
+      // A 404 is an answer about the user, never a transient failure.
+      if (status === 404) return false
+      return undefined
+    }
   },
 
-  validate({ targets, filter, options }) {
+  validate({ targets, filter }) {
     for (const t of targets) {
       if (!isPositiveId(t)) {
-        throw new InputError('targets', `${JSON.stringify(t)} is not a DNL user id (a positive whole number)`, 'list numeric user ids, one per line or comma-separated, or select users with filter')
+        throw new InputError('targets', `${JSON.stringify(t.slice(0, 60))} is not a DNL user id (a positive whole number)`, 'list numeric user ids, one per line or comma-separated, or select users with filter')
       }
     }
     if (filter !== undefined) {
       const problem = filterRangeProblem(filter)
       if (problem) throw new InputError('filter', problem, 'swap or correct the two times')
     }
-    if (options.username !== undefined && options.username.length > MAX_TEXT) {
-      throw new InputError('username', `is longer than ${MAX_TEXT} characters`, 'give the portal user name or email of an admin')
-    }
     return targets
   },
 
-  start(ctx: ProviderContext) {
-    const base = (ctx.options.baseUrl ?? '').replace(/\/+$/, '')
-    let token = ctx.options.username === undefined ? ctx.token : undefined
+  start(ctx) {
+    const base = ctx.baseUrl
+    const username = ctx.options.username
+    // The password travels in the query string (that is how the API takes it): its encoded forms are masked too.
+    const auth = username === undefined
+      ? staticCredentials({ [TOKEN_HEADER]: ctx.token })
+      : new MintedToken({
+          label: `an admin token for ${username}`,
+          clock: ctx.clock,
+          log: ctx.log,
+          addSecret: ctx.addSecret,
+          header: (token) => ({ [TOKEN_HEADER]: token }),
+          // Asked for MINTED_TOKEN_MINUTES; the server's real lifetime is not documented: a 401 re-mints.
+          mint: async () => {
+            const query = new URLSearchParams({ email_or_name: username, password: ctx.token, expire_after_minutes: String(MINTED_TOKEN_MINUTES) })
+            const res = await ctx.http.request({ method: 'GET', url: `${base}/auth?${query}`, auth: null, body: 'json', what: 'GET /auth' })
+            const minted = mintedToken(res.body)
+            if (minted === undefined) throw unexpectedResponse(res.status, `GET /auth answered without a token (payload was ${describeShape((res.body as { payload?: unknown } | undefined)?.payload)})`, res.requestId)
+            ctx.log.info(`minted an admin token for ${username} (asked for ${MINTED_TOKEN_MINUTES} minutes, masked)`)
+            return { token: minted }
+          },
+          hint: () => 'check username and the portal password passed as token'
+        })
+    const http = ctx.http.with({ auth })
     let listPath: string | undefined
-
-    async function ensureToken(): Promise<string> {
-      if (token !== undefined) return token
-      const username = ctx.options.username as string
-      const query = new URLSearchParams({ email_or_name: username, password: ctx.token, expire_after_minutes: String(MINTED_TOKEN_MINUTES) })
-      // The password travels in the query string (that is how the API takes it): mask its encoded form too.
-      ctx.addSecret(new URLSearchParams({ p: ctx.token }).toString().slice(2))
-      const res = await ctx.http.request({ method: 'GET', url: `${base}/auth?${query}`, expectJson: true })
-      const minted = mintedToken(res.body)
-      if (minted === undefined) {
-        throw badResponse(res.status, `GET /auth answered without a token (payload was ${describeShape((res.body as { payload?: unknown } | undefined)?.payload)})`)
-      }
-      ctx.addSecret(minted)
-      ctx.log.info(`minted an admin token for ${username} (valid ${MINTED_TOKEN_MINUTES} minutes, masked)`)
-      token = minted
-      return minted
-    }
-
-    const headers = async (): Promise<Record<string, string>> => ({ [TOKEN_HEADER]: await ensureToken() })
 
     function readPage(res: HttpResponse): { users: DnlUser[]; total?: number; perPage?: number } {
       const env = envelope.safeParse(res.body)
-      if (!env.success) throw badResponse(res.status, `unexpected user list (not a JSON object): ${bodySnippet(res.text)}`)
-      if (env.data.success === false) throw badResponse(res.status, `the user list answered success=false: ${parseError(res.status, res.body, res.text).message}`)
+      if (!env.success) throw unexpectedResponse(res.status, `unexpected user list (not a JSON object): ${bodySnippet(res.safeText)}`, res.requestId)
+      if (env.data.success === false) throw unexpectedResponse(res.status, `the user list answered success=false: ${parseError(res.status, res.body, res.safeText).message}`, res.requestId)
       const payload = env.data.payload
       let rows: unknown[]
       let total: number | undefined
@@ -368,14 +381,14 @@ export const denovolab: Provider = {
       } else {
         const page = pageObject.safeParse(payload)
         const list = page.success ? (page.data.items ?? page.data.data) : undefined
-        if (!page.success || list === undefined) throw badResponse(res.status, `unexpected user list: payload is ${describeShape(payload)}, expected items`)
+        if (!page.success || list === undefined) throw unexpectedResponse(res.status, `unexpected user list: payload is ${describeShape(payload)}, expected items`, res.requestId)
         rows = list
         total = page.data.total
         perPage = page.data.per_page
       }
       const users = rows.map((row, i) => {
         const u = dnlUser.safeParse(row)
-        if (!u.success) throw badResponse(res.status, `unexpected user record ${i + 1} in the list: ${u.error.issues[0]?.path.join('.') ?? ''} ${u.error.issues[0]?.message ?? 'bad shape'}`)
+        if (!u.success) throw unexpectedResponse(res.status, `unexpected user record ${i + 1} in the list: ${u.error.issues[0]?.path.join('.') ?? ''} ${u.error.issues[0]?.message ?? 'bad shape'}`, res.requestId)
         return u.data
       })
       return { users, total, perPage }
@@ -390,7 +403,7 @@ export const denovolab: Provider = {
       const candidates = listPath !== undefined ? [listPath] : ['/user/list', '/user']
       for (const [i, path] of candidates.entries()) {
         const last = i === candidates.length - 1
-        const res = await ctx.http.request({ method: 'GET', url: `${base}${path}?${query}`, headers: await headers(), expectJson: true, passStatuses: last ? undefined : [404, 405] })
+        const res = await http.request({ method: 'GET', url: `${base}${path}?${query}`, body: 'json', pass: last ? undefined : [404, 405], what: `GET ${path}` })
         if (res.status >= 200 && res.status < 300) {
           if (listPath === undefined) ctx.log.info(`listing users with GET ${path}`)
           listPath = path
@@ -403,25 +416,27 @@ export const denovolab: Provider = {
 
     /** Every user the filter matches, all pages collected before anything else happens. */
     async function snapshot(filter: Record<string, string>): Promise<DnlUser[]> {
-      const byId = new Map<string, DnlUser>()
       let lastTotal: number | undefined
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const query = new URLSearchParams({ ...filterQuery(filter), page: String(page), per_page: String(USERS_PER_PAGE), order_by: 'user_id', order_dir: 'asc' })
-        const res = await listPage(query)
-        const { users, total, perPage } = readPage(res)
-        if (page === 0) ctx.log.debug(`user list page 0: ${users.length} users, total ${total ?? 'not given'}, per_page ${perPage ?? 'not given'}`)
-        const before = byId.size
-        for (const u of users) if (!byId.has(u.user_id)) byId.set(u.user_id, u)
-        lastTotal = total ?? lastTotal
-        // The guard refuses a plan past max-targets: no need to read further.
-        if (byId.size > ctx.maxTargets) return [...byId.values()]
-        const noNew = byId.size === before
-        if (users.length === 0 || noNew || users.length < (perPage ?? USERS_PER_PAGE) || (total !== undefined && byId.size >= total)) break
+      const { items, truncated } = await paginate<DnlUser>({
+        what: 'the DNL user list',
+        key: (u) => u.user_id,
+        maxItems: ctx.maxTargets,
+        fetchPage: async (cursor) => {
+          const page = Number(cursor ?? '0')
+          const query = new URLSearchParams({ ...filterQuery(filter), page: String(page), per_page: String(USERS_PER_PAGE), order_by: 'user_id', order_dir: 'asc' })
+          const { users, total, perPage } = readPage(await listPage(query))
+          if (page === 0) ctx.log.debug(`user list page 0: ${users.length} users, total ${total ?? 'not given'}, per_page ${perPage ?? 'not given'}`)
+          lastTotal = total ?? lastTotal
+          const seenSoFar = page * (perPage ?? USERS_PER_PAGE) + users.length
+          const last = users.length < (perPage ?? USERS_PER_PAGE) || (total !== undefined && seenSoFar >= total)
+          return { items: users, next: last ? undefined : String(page + 1) }
+        }
+      })
+      // The guard refuses a plan past max-targets: no need to read further, nor to check the total.
+      if (!truncated && items.length <= ctx.maxTargets && lastTotal !== undefined && items.length < lastTotal) {
+        throw unexpectedResponse(200, `the user list reported ${lastTotal} matching users but paging returned ${items.length}; refusing an incomplete plan`)
       }
-      if (lastTotal !== undefined && byId.size < lastTotal) {
-        throw badResponse(200, `the user list reported ${lastTotal} matching users but paging returned ${byId.size}; refusing an incomplete plan`)
-      }
-      return [...byId.values()]
+      return items
     }
 
     const describe = (u: DnlUser): PlanEntry => {
@@ -440,49 +455,50 @@ export const denovolab: Provider = {
       }
     }
 
-    async function lookup(id: string): Promise<PlanEntry> {
-      const res = await ctx.http.request({ method: 'GET', url: `${base}/user/${encodeURIComponent(id)}`, headers: await headers(), expectJson: true, passStatuses: [404] })
-      if (res.status === 404) return { id, kind: 'user-id', skip: 'no such user (not found: already deleted or never existed)' }
+    async function resolveId(id: string): Promise<PlanEntry> {
+      const found = await lookup(http, { method: 'GET', url: `${base}/user/${encodeURIComponent(id)}`, body: 'json', what: `GET /user/${id}` })
+      if (!found.found) return notFound(id, 'user-id', 'no such user (already deleted, or never existed)', found.error)
+      const res = found.res
       const env = envelope.safeParse(res.body)
       const u = dnlUser.safeParse(env.success ? env.data.payload : undefined)
-      if (!u.success) throw badResponse(res.status, `unexpected answer to GET /user/${id}: payload is ${describeShape(env.success ? env.data.payload : res.body)}`)
-      if (u.data.user_id !== id) throw badResponse(res.status, `GET /user/${id} returned user ${u.data.user_id}`)
+      if (!u.success) throw unexpectedResponse(res.status, `unexpected answer to GET /user/${id}: payload is ${describeShape(env.success ? env.data.payload : res.body)}`, res.requestId)
+      if (u.data.user_id !== id) throw unexpectedResponse(res.status, `GET /user/${id} returned user ${u.data.user_id}`, res.requestId)
       return describe(u.data)
     }
 
     return {
-      async plan(request: TargetRequest): Promise<PlanEntry[]> {
-        await ensureToken()
+      async plan(request) {
         if (request.filter !== undefined) {
           const users = await snapshot(request.filter)
           for (const u of users) {
             const bad = contradictions(u, request.filter)
             if (bad.length > 0) {
               const shown = bad.map((k) => `${k}=${request.filter?.[k]}`).join(', ')
-              throw new InputError('filter', `the server returned user ${u.user_id}${u.name ? ` (${u.name})` : ''}, which does not match ${shown}: this DNL server may ignore or read that filter differently, so the plan cannot be trusted`, 'select the users with another filter key, or list their ids in targets after checking them in the portal')
+              throw new InputError('filter', `the server returned user ${u.user_id}${u.name ? ` (${String(u.name)})` : ''}, which does not match ${shown}: this DNL server may ignore or read that filter differently, so the plan cannot be trusted`, 'select the users with another filter key, or list their ids in targets after checking them in the portal')
             }
           }
           ctx.log.info(`snapshot: ${users.length} users match the filter; only these ids will be deleted`)
           return users.map(describe)
         }
         // Targets: one GET /user/{id} each, `concurrency` at a time, stopping at the first failure.
-        return mapConcurrent(request.targets, ctx.concurrency, lookup)
+        return mapConcurrent(request.targets, ctx.concurrency, resolveId)
       },
 
       /** Every batch holds one user: each DELETE names exactly one planned id. */
-      batches(entries: PlanEntry[], batchSize: number): PlanEntry[][] {
+      batches(entries, batchSize) {
         if (batchSize !== 1) ctx.log.info(`batch-size ${batchSize} is ignored for denovolab: every delete names one user id (DELETE /user/{id})`)
         return entries.map((e) => [e])
       },
 
-      async execute(batch: PlanEntry[]): Promise<BatchOutcome[]> {
+      async execute(batch): Promise<BatchOutcome[]> {
         const out: BatchOutcome[] = []
         for (const e of batch) {
           if (!isPositiveId(e.id)) {
             out.push({ id: e.id, outcome: 'failed', reason: 'internal check: not a numeric user id, nothing sent' })
             continue
           }
-          const res = await ctx.http.request({ method: 'DELETE', url: `${base}/user/${e.id}`, headers: await headers(), passStatuses: [404] })
+          // Documented success: 200 {"success":true}. Anything else that is 2xx is not a deletion.
+          const res = await http.request({ method: 'DELETE', url: `${base}/user/${e.id}`, ok: [200], pass: [404], body: 'json', what: `DELETE /user/${e.id}` })
           if (res.status === 404) {
             const reason = res.attempts > 1
               ? 'already deleted (not found on a retry: an earlier attempt of this run may have deleted it before its answer was lost)'
@@ -490,10 +506,11 @@ export const denovolab: Provider = {
             out.push({ id: e.id, outcome: 'skipped', reason, requestId: res.requestId, attempts: res.attempts })
             continue
           }
-          const env = envelope.safeParse(res.body)
-          if (env.success && env.data.success === false) {
-            const info = parseError(res.status, res.body, res.text)
-            out.push({ id: e.id, outcome: 'failed', error: { ...info, message: `the delete answered success=false: ${info.message}`, requestId: res.requestId }, attempts: res.attempts })
+          const answer = deleteAnswer.safeParse(res.body)
+          if (!answer.success || answer.data.success !== true) {
+            const info = parseError(res.status, res.body, res.safeText)
+            const said = answer.success && answer.data.success === false ? `success=false: ${info.message}` : `no "success": true (${bodySnippet(res.safeText)})`
+            out.push({ id: e.id, outcome: 'failed', error: { ...info, status: res.status, code: info.code ?? 'unexpected-response', message: `the delete answered HTTP ${res.status} with ${said}`, requestId: res.requestId }, attempts: res.attempts })
             continue
           }
           out.push({ id: e.id, outcome: 'terminated', reason: 'account deleted', requestId: res.requestId, attempts: res.attempts })
@@ -502,4 +519,4 @@ export const denovolab: Provider = {
       }
     }
   }
-}
+})
