@@ -17,9 +17,9 @@ const ICON: Record<string, string> = {
 }
 
 /**
- * Provider text as inert Markdown: HTML-escaped, every Markdown control character backslash-escaped,
- * line breaks flattened, cut to `max`. Nothing a provider returns can make a link, an image, emphasis,
- * a code span or a new table cell.
+ * Provider text as inert Markdown: HTML-escaped, the characters that make links, images, emphasis,
+ * code spans, strike-through and table cells backslash-escaped, autolinks (scheme://, www.) broken,
+ * line breaks flattened, cut to `max`. Nothing a provider returns can become markup in the summary.
  */
 export function markdownText(value: unknown, max = 300): string {
   if (value === undefined || value === null || value === '') return ''
@@ -29,8 +29,9 @@ export function markdownText(value: unknown, max = 300): string {
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/[\\`*_[\]()!|#~{}+\-.:]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]()!|~]/g, (c) => `\\${c}`)
+    .replace(/:\/\//g, ':\\/\\/')
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\\.`)
 }
 
 function detailsText(r: TargetResult): string {
