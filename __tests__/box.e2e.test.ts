@@ -88,7 +88,9 @@ describe('box end to end', () => {
       expect(q.status).toBe(202)
     }
     for (const q of userCalls) {
-      expect(Object.keys(q.json as object)).toEqual(['user_ids'])
+      // Box's description requires both arrays; every target is sent by id, so user_logins is empty.
+      expect(Object.keys(q.json as object)).toEqual(['user_ids', 'user_logins'])
+      expect((q.json as { user_logins: string[] }).user_logins).toEqual([])
       expect((q.json as { user_ids: string[] }).user_ids.length).toBeLessThanOrEqual(20)
     }
     expect(groupCalls[0].json).toEqual({ group_ids: ['5550001', '5550002'] })

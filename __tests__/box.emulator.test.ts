@@ -52,7 +52,7 @@ describe('box emulator contract', () => {
     expect(empty.body.request_id).toMatch(/^[0-9a-f]+$/)
     const missing = await post('/users/terminate_sessions', '{}')
     expect(missing.body.message).toBe('Users can not be NULL or EMPTY')
-    const numeric = await post('/users/terminate_sessions', JSON.stringify({ user_ids: [1000001] }))
+    const numeric = await post('/users/terminate_sessions', JSON.stringify({ user_ids: [1000001], user_logins: [] }))
     expect(numeric).toMatchObject({ status: 400, body: { message: 'User id format is string' } })
     const notJson = await post('/users/terminate_sessions', 'user_ids=1000001', 'application/x-www-form-urlencoded')
     expect(notJson).toMatchObject({ status: 400, body: { message: 'Supported payload format is JSON' } })

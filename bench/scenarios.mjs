@@ -34,7 +34,7 @@ export const benchScenarios = [
     start: (size) => started(new BoxEmulator({ users: makeBoxUsers(size) })),
     targets: (emu) => [...emu.users.keys()],
     inputs: (emu) => ({ provider: 'box', token: BOX_DEVELOPER_TOKEN, 'base-url': emu.baseUrl }),
-    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/terminate_sessions' -H 'Authorization: Bearer ${BOX_DEVELOPER_TOKEN}' -H 'Content-Type: application/json' -d "{\\"user_ids\\":[\\"$t\\"]}"`
+    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/terminate_sessions' -H 'Authorization: Bearer ${BOX_DEVELOPER_TOKEN}' -H 'Content-Type: application/json' -d "{\\"user_ids\\":[\\"$t\\"],\\"user_logins\\":[]}"`
   },
   {
     provider: 'huaweicloud',

@@ -43656,8 +43656,10 @@ const box = {
                 else {
                     // Every planned user was resolved, and is sent by its Box user id: the exact user the plan
                     // showed, whether the admin typed the id or the login (a login could be renamed or reused).
-                    // user_logins would only carry targets the plan could not resolve, and those are never sent.
-                    res = await call({ method: 'POST', url: `${base}/users/terminate_sessions`, json: { user_ids: batch.map((e) => e.id) } });
+                    // Box's published description (box/box-openapi, post_users_terminate_sessions) requires both
+                    // arrays, so user_logins is always sent, and always empty: it would only carry targets the
+                    // plan could not resolve, and those are never sent.
+                    res = await call({ method: 'POST', url: `${base}/users/terminate_sessions`, json: { user_ids: batch.map((e) => e.id), user_logins: [] } });
                 }
                 const reason = `queued by Box (HTTP ${res.status}); the job's result shows in the Box admin events`;
                 return batch.map((e) => ({ id: e.id, outcome: 'accepted', reason, requestId: res.requestId, attempts: res.attempts }));
