@@ -101,6 +101,10 @@ describe('box: every request the action sends is allowed by Box\'s published Ope
     expect(c.request).toEqual([])
     expect(c.response).toEqual([])
     expect(c.seen).toContain('GET /users')
+    // Resolved by reading the enterprise's user list in offset pages (0, 1000, 2000), then one lookup
+    // for the id that is not in it.
+    expect(emu.userListRequests().map((q) => q.query.get('offset'))).toEqual(['0', '1000', '2000'])
+    expect(emu.userLookupRequests().map((q) => q.path)).toEqual(['/2.0/users/1999999'])
     for (const body of userTerminateBodies()) expect(body).toEqual({ user_ids: expect.any(Array), user_logins: [] })
   })
 
@@ -108,6 +112,11 @@ describe('box: every request the action sends is allowed by Box\'s published Ope
     const r = await runAction({ inputs: inputs({ filter: 'filter_term=user25\nuser_type=managed', 'max-targets': '20' }) })
     expect(r.code).toBe(0)
     expect(r.outputs['accepted-count']).toBe('12') // user25, user250..user259, user2500
+    // A search longer than a page: the second page is asked for with the marker of the first.
+    const long = await runAction({ inputs: inputs({ filter: 'filter_term=user1', 'max-targets': '2000', 'dry-run': 'true' }) })
+    expect(long.code).toBe(0)
+    expect(long.outputs['planned-count']).toBe('1111') // user1, user10..19, user100..199, user1000..1999
+    expect(emu.userListRequests().filter((q) => q.query.get('filter_term') === 'user1').map((q) => q.query.has('marker'))).toEqual([false, true])
     const c = await checked()
     expect(c.request).toEqual([])
     expect(c.response).toEqual([])

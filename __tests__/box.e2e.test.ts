@@ -191,8 +191,11 @@ describe('box end to end', () => {
   })
 
   it('Client Credentials Grant: a token that expires mid-run is re-minted once, the run goes on, the new token is masked too', async () => {
-    // 12 plan lookups, then the first token dies after 2 of the 6 terminate calls.
-    emu.expireMintedAfterRequests = 14
+    // 12 targets resolve from one page of the enterprise's user list, then the first token dies after
+    // 2 of the 6 terminate calls (the token minted next lives on).
+    emu.onApiRequest = (_q, n) => {
+      if (n === 3) emu.expireMintedTokens()
+    }
     const targets = users.slice(0, 12).map((u) => u.id).join('\n')
     const r = await runAction({ inputs: ccgInputs({ targets, 'batch-size': '2', concurrency: '2' }) })
     expect(r.code).toBe(0)

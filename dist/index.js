@@ -43280,15 +43280,33 @@ const denovolab = {
 // Box: POST /2.0/users/terminate_sessions {user_ids, user_logins} and
 // POST /2.0/groups/terminate_sessions {group_ids}. Box answers 202 and queues a job per target,
 // so a success is reported `accepted`, never `terminated`.
+//
+// Planning at the least number of calls. Box allows about 1,000 calls a minute per user, so a plan
+// that spends one GET /users/{id} per target costs 10 minutes for 10,000 targets. With many user
+// targets the plan reads the enterprise's user list instead (GET /users, 1,000 a page):
+//  - fewer than LIST_FROM_TARGETS user targets (ids + logins): one lookup each, as always;
+//  - otherwise the first page is read with offset paging (offset=0, limit=1000), because only offset
+//    paging answers total_count (marker paging omits it, per Box's description). That page resolves
+//    every target among its users, and tells the enterprise's size N. If targets are still unresolved,
+//    the rest of the list costs ceil(N/limit) - 1 more offset pages when the last one starts at an
+//    offset Box accepts (<= 10,000), else ceil(N/limit) marker pages from the start. The plan reads
+//    them only when that is fewer calls than one lookup per unresolved target, and stops as soon as
+//    every target is resolved;
+//  - whatever the list did not resolve (external users, which the list only returns for a whole-login
+//    search, and targets that are not in the enterprise) is looked up one by one as before, so the
+//    plan shows the same names, statuses and 404 skips either way.
 const DEFAULT_BASE_URL = 'https://api.box.com/2.0';
 const DEFAULT_AUTH_BASE_URL = 'https://api.box.com';
 const USER_FIELDS = 'id,login,name,status';
 /** GET /users accepts at most 1000 entries a page. */
 const MAX_PAGE = 1000;
+/** From this many user targets on, the plan tries the enterprise's user list first (see the top). */
+const LIST_FROM_TARGETS = 10;
+/** GET /users refuses offsets past this (400): the documented limit of offset paging. */
+const MAX_OFFSET = 10_000;
 /** A login lookup pages through prefix matches; this bounds it. */
 const LOGIN_LOOKUP_PAGE = 100;
 const LOGIN_LOOKUP_MAX_PAGES = 20;
-/** Read-only plan lookups run this many at a time (they share the run's rate limiter). */
 /** Re-mint a Client Credentials token this long before Box says it expires. */
 const EXPIRY_MARGIN_MS = 60_000;
 /** How many times a run may re-mint a token after a 401 (expiry mid-run), in all. */
@@ -43314,7 +43332,10 @@ const boxUser = looseObject({
 });
 const userPage = looseObject({
     entries: array(boxUser),
-    next_marker: schemas_string().optional().nullable()
+    next_marker: schemas_string().optional().nullable(),
+    /** Offset paging only. */
+    total_count: coerce_number().optional().nullable(),
+    limit: coerce_number().optional().nullable()
 });
 const boxGroup = looseObject({ id: coerce_string(), name: schemas_string().optional().nullable() });
 const membershipPage = looseObject({ total_count: coerce_number().optional() });
@@ -43543,23 +43564,93 @@ const box = {
                 }
             }
         }
-        async function listUsers(params, limit, maxPages = Number.POSITIVE_INFINITY, stop) {
-            const out = [];
+        async function userListPage(params) {
+            const query = new URLSearchParams({ fields: USER_FIELDS, ...params });
+            const res = await call({ method: 'GET', url: `${base}/users?${query}`, expectJson: true });
+            const parsed = userPage.safeParse(res.body);
+            if (!parsed.success)
+                throw new Error(`unexpected user list from Box: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
+            return parsed.data;
+        }
+        /** Marker paging; `onPage` returns true to stop. */
+        async function eachMarkerPage(params, limit, maxPages, onPage) {
             let marker;
             for (let page = 1; page <= maxPages; page++) {
-                const query = new URLSearchParams({ ...params, fields: USER_FIELDS, limit: String(limit), usemarker: 'true' });
-                if (marker !== undefined)
-                    query.set('marker', marker);
-                const res = await call({ method: 'GET', url: `${base}/users?${query}`, expectJson: true });
-                const parsed = userPage.safeParse(res.body);
-                if (!parsed.success)
-                    throw new Error(`unexpected user list from Box: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
-                out.push(...parsed.data.entries);
-                marker = parsed.data.next_marker ?? undefined;
-                if (!marker || parsed.data.entries.length === 0 || stop?.(out))
+                const data = await userListPage({ ...params, limit: String(limit), usemarker: 'true', ...(marker !== undefined ? { marker } : {}) });
+                marker = data.next_marker ?? undefined;
+                if (onPage(data.entries) === true || !marker || data.entries.length === 0)
                     break;
             }
+        }
+        async function listUsers(params, limit, maxPages = Number.POSITIVE_INFINITY, stop) {
+            const out = [];
+            await eachMarkerPage(params, limit, maxPages, (entries) => {
+                out.push(...entries);
+                return stop?.(out);
+            });
             return out;
+        }
+        /**
+         * Resolves user ids and logins (lower case) from the enterprise's user list when that takes fewer
+         * calls than one lookup each (the rule is at the top of this file). Returns what it found; the
+         * caller looks up the rest one by one.
+         */
+        async function resolveFromList(ids, logins) {
+            const byId = new Map();
+            const byLogin = new Map();
+            let unresolved = ids.size + logins.size;
+            const take = (entries) => {
+                for (const u of entries) {
+                    if (ids.has(u.id) && !byId.has(u.id)) {
+                        byId.set(u.id, u);
+                        unresolved--;
+                    }
+                    const login = u.login?.toLowerCase();
+                    if (login !== undefined && logins.has(login) && !byLogin.has(login)) {
+                        byLogin.set(login, u);
+                        unresolved--;
+                    }
+                }
+                return unresolved === 0;
+            };
+            const first = await userListPage({ limit: String(MAX_PAGE), offset: '0' });
+            const targets = ids.size + logins.size;
+            if (take(first.entries)) {
+                ctx.log.info(`resolved ${targets} Box user targets from 1 page of the enterprise's user list`);
+                return { byId, byLogin };
+            }
+            const total = first.total_count ?? undefined;
+            const limit = Math.max(1, first.limit ?? MAX_PAGE);
+            if (total === undefined || total <= limit || first.entries.length === 0) {
+                // The whole enterprise was on that page (or Box did not say how big it is): look up the rest.
+                ctx.log.debug(`the enterprise user list ${total === undefined ? 'did not say how many users there are' : 'fit in one page'}: ${unresolved} of ${targets} targets left for one lookup each`);
+                return { byId, byLogin };
+            }
+            const pages = Math.ceil(total / limit);
+            const byOffset = (pages - 1) * limit <= MAX_OFFSET;
+            const cost = byOffset ? pages - 1 : pages;
+            if (cost >= unresolved) {
+                ctx.log.info(`the enterprise has about ${total} users: ${unresolved} lookups (one per remaining target) cost fewer calls than ${cost} more pages of its user list`);
+                return { byId, byLogin };
+            }
+            ctx.log.info(`resolving ${unresolved} remaining Box user targets from the enterprise's user list (about ${total} users, at most ${cost} more pages) instead of one lookup each`);
+            let pagesRead = 1;
+            if (byOffset) {
+                for (let offset = limit; offset < total; offset += limit) {
+                    const page = await userListPage({ limit: String(limit), offset: String(offset) });
+                    pagesRead++;
+                    if (take(page.entries) || page.entries.length === 0)
+                        break;
+                }
+            }
+            else {
+                await eachMarkerPage({}, limit, Number.POSITIVE_INFINITY, (entries) => {
+                    pagesRead++;
+                    return take(entries);
+                });
+            }
+            ctx.log.info(`read ${pagesRead} pages of the enterprise's user list; ${unresolved} of ${targets} targets left for one lookup each`);
+            return { byId, byLogin };
         }
         const userEntry = (u, given) => ({
             id: u.id,
@@ -43617,14 +43708,24 @@ const box = {
                     const users = await listUsers(params, limit, Number.POSITIVE_INFINITY, (us) => us.length > ctx.maxTargets);
                     return users.map((u) => userEntry(u));
                 }
-                const entries = await mapConcurrent(request.targets, ctx.concurrency, async (t) => {
+                const classified = request.targets.map((t) => {
                     const c = classify(t, request.targetType);
                     if (c === undefined)
                         throw new Error(`target ${JSON.stringify(t)} passed validation but cannot be classified`);
-                    if (c.kind === 'user-id')
-                        return resolveUserId(c.value);
-                    if (c.kind === 'user-login')
-                        return resolveLogin(c.value);
+                    return c;
+                });
+                const ids = new Set(classified.filter((c) => c.kind === 'user-id').map((c) => c.value));
+                const logins = new Set(classified.filter((c) => c.kind === 'user-login').map((c) => c.value.toLowerCase()));
+                const listed = ids.size + logins.size >= LIST_FROM_TARGETS ? await resolveFromList(ids, logins) : undefined;
+                const entries = await mapConcurrent(classified, ctx.concurrency, async (c) => {
+                    if (c.kind === 'user-id') {
+                        const u = listed?.byId.get(c.value);
+                        return u ? userEntry(u, c.value) : resolveUserId(c.value);
+                    }
+                    if (c.kind === 'user-login') {
+                        const u = listed?.byLogin.get(c.value.toLowerCase());
+                        return u ? userEntry(u, c.value) : resolveLogin(c.value);
+                    }
                     return resolveGroup(c.value);
                 });
                 const seen = new Map();
