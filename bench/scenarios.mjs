@@ -30,7 +30,7 @@ export const benchScenarios = [
     rateLimit: 30_000,
     latencyMs: 20,
     concurrency: 16,
-    note: 'targets are user ids: one GET /users/{id} each to resolve (plan), then 50 ids per POST /users/terminate_sessions',
+    note: 'targets are every user id of an enterprise of the same size: resolved by reading the enterprise user list (GET /users, 1,000 a page; the first page, offset 0, answers total_count, which sizes the rest) instead of one GET /users/{id} each, then 50 ids per POST /users/terminate_sessions {user_ids, user_logins: []}',
     start: (size) => started(new BoxEmulator({ users: makeBoxUsers(size) })),
     targets: (emu) => [...emu.users.keys()],
     inputs: (emu) => ({ provider: 'box', token: BOX_DEVELOPER_TOKEN, 'base-url': emu.baseUrl }),
