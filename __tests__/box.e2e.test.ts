@@ -88,7 +88,9 @@ describe('box end to end', () => {
       expect(q.status).toBe(202)
     }
     for (const q of userCalls) {
-      expect(Object.keys(q.json as object)).toEqual(['user_ids'])
+      // Box's description requires both arrays; every target is sent by id, so user_logins is empty.
+      expect(Object.keys(q.json as object)).toEqual(['user_ids', 'user_logins'])
+      expect((q.json as { user_logins: string[] }).user_logins).toEqual([])
       expect((q.json as { user_ids: string[] }).user_ids.length).toBeLessThanOrEqual(20)
     }
     expect(groupCalls[0].json).toEqual({ group_ids: ['5550001', '5550002'] })
@@ -189,8 +191,11 @@ describe('box end to end', () => {
   })
 
   it('Client Credentials Grant: a token that expires mid-run is re-minted once, the run goes on, the new token is masked too', async () => {
-    // 12 plan lookups, then the first token dies after 2 of the 6 terminate calls.
-    emu.expireMintedAfterRequests = 14
+    // 12 targets resolve from one page of the enterprise's user list, then the first token dies after
+    // 2 of the 6 terminate calls (the token minted next lives on).
+    emu.onApiRequest = (_q, n) => {
+      if (n === 3) emu.expireMintedTokens()
+    }
     const targets = users.slice(0, 12).map((u) => u.id).join('\n')
     const r = await runAction({ inputs: ccgInputs({ targets, 'batch-size': '2', concurrency: '2' }) })
     expect(r.code).toBe(0)

@@ -1,6 +1,7 @@
 // The Box emulator against the published contract: what it accepts and, above all, what it rejects.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { BOX_CLIENT_ID, BOX_CLIENT_SECRET, BOX_DEVELOPER_TOKEN, BOX_ENTERPRISE_ID, BoxEmulator, TERMINATE_MESSAGE, makeUsers } from './emulators/box/index.js'
+import { contractPath, startContractProxy } from './helpers/contract-proxy.js'
 
 const emu = new BoxEmulator({
   users: [...makeUsers(10_050), { id: '9000001', login: 'guest@partner.org', name: 'Guest', status: 'active', external: true }],
@@ -16,14 +17,14 @@ beforeEach(() => emu.reset())
 
 const auth = { authorization: `Bearer ${BOX_DEVELOPER_TOKEN}` }
 
-async function get(path: string, headers: Record<string, string> = auth): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(`${base}${path}`, { headers })
+async function get(path: string, headers: Record<string, string> = auth, root = base): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${root}${path}`, { headers })
   const text = await res.text()
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
 
-async function post(path: string, body: string, contentType = 'application/json', headers: Record<string, string> = auth): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { ...headers, 'content-type': contentType }, body })
+async function post(path: string, body: string, contentType = 'application/json', headers: Record<string, string> = auth, root = base): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${root}${path}`, { method: 'POST', headers: { ...headers, 'content-type': contentType }, body })
   const text = await res.text()
   return { status: res.status, body: text ? JSON.parse(text) : undefined }
 }
@@ -52,7 +53,7 @@ describe('box emulator contract', () => {
     expect(empty.body.request_id).toMatch(/^[0-9a-f]+$/)
     const missing = await post('/users/terminate_sessions', '{}')
     expect(missing.body.message).toBe('Users can not be NULL or EMPTY')
-    const numeric = await post('/users/terminate_sessions', JSON.stringify({ user_ids: [1000001] }))
+    const numeric = await post('/users/terminate_sessions', JSON.stringify({ user_ids: [1000001], user_logins: [] }))
     expect(numeric).toMatchObject({ status: 400, body: { message: 'User id format is string' } })
     const notJson = await post('/users/terminate_sessions', 'user_ids=1000001', 'application/x-www-form-urlencoded')
     expect(notJson).toMatchObject({ status: 400, body: { message: 'Supported payload format is JSON' } })
@@ -141,4 +142,102 @@ describe('box emulator contract', () => {
     expect(r.headers.get('retry-after')).toBe('3')
     expect(r.body).toMatchObject({ type: 'error', status: 429, code: 'rate_limit_exceeded' })
   })
+
+  it('requires both user_ids and user_logins (the description marks both required); either may be empty, not both', async () => {
+    const idsOnly = await post('/users/terminate_sessions', JSON.stringify({ user_ids: ['1000001'] }))
+    expect(idsOnly).toMatchObject({ status: 400, body: { type: 'error', code: 'bad_request', message: 'Users can not be NULL or EMPTY' } })
+    const loginsOnly = await post('/users/terminate_sessions', JSON.stringify({ user_logins: ['user1@example.com'] }))
+    expect(loginsOnly.status).toBe(400)
+    const nullLogins = await post('/users/terminate_sessions', JSON.stringify({ user_ids: ['1000001'], user_logins: null }))
+    expect(nullLogins.status).toBe(400)
+    const notArray = await post('/users/terminate_sessions', JSON.stringify({ user_ids: '1000001', user_logins: [] }))
+    expect(notArray).toMatchObject({ status: 400, body: { message: 'Supported payload format is JSON' } })
+    expect(emu.jobs).toHaveLength(0)
+    const ok = await post('/users/terminate_sessions', JSON.stringify({ user_ids: ['1000001'], user_logins: [] }))
+    expect(ok.status).toBe(202)
+    const byLogin = await post('/users/terminate_sessions', JSON.stringify({ user_ids: [], user_logins: ['user3@example.com'] }))
+    expect(byLogin.status).toBe(202)
+    expect(emu.terminatedUserIds().sort()).toEqual(['1000001', '1000003'])
+    // Unconfirmed behaviour, kept strict: an unknown user fails the whole call with 404.
+    expect((await post('/users/terminate_sessions', JSON.stringify({ user_ids: ['1000001', '42'], user_logins: [] }))).status).toBe(404)
+    const groupMissing = await post('/groups/terminate_sessions', JSON.stringify({}))
+    expect(groupMissing).toMatchObject({ status: 400, body: { message: 'Groups can not be NULL or EMPTY' } })
+    expect(await post('/groups/terminate_sessions', JSON.stringify({ group_ids: [5550001] }))).toMatchObject({ status: 400, body: { message: 'group id format is string' } })
+  })
+
+  it('offset paging answers total_count; marker paging omits it, and its keyset markers survive users added or removed between pages', async () => {
+    const offset = await get('/users?limit=1000&offset=0&fields=id,login,name,status')
+    expect(offset.body).toMatchObject({ total_count: 10_050, limit: 1000, offset: 0 })
+    expect(offset.body.entries).toHaveLength(1000)
+    expect((await get('/users?limit=100&offset=10000')).body.entries).toHaveLength(50)
+    const first = await get('/users?limit=1000&usemarker=true')
+    expect(first.body).not.toHaveProperty('total_count')
+    expect(JSON.parse(Buffer.from(first.body.next_marker, 'base64url').toString())).toEqual({ type: 'id', dir: 'next', tail: '1001000' })
+    // A user before the marker goes away and one is added before it: the next page still starts right after 1001000.
+    emu.removeUser('1000001')
+    emu.addUser({ id: '999999', login: 'early@example.com', name: 'Early', status: 'active' })
+    const second = await get(`/users?limit=1000&usemarker=true&marker=${first.body.next_marker}`)
+    expect(second.body.entries[0].id).toBe('1001001')
+    // reset() restores the enterprise as built.
+    emu.reset()
+    expect(emu.users.has('1000001')).toBe(true)
+    expect(emu.users.has('999999')).toBe(false)
+    // fields: the mini representation (type, id, name, login) plus what was asked for.
+    expect(Object.keys((await get('/users/1000001?fields=status')).body).sort()).toEqual(['id', 'login', 'name', 'status', 'type'])
+  })
+
+  it('hooks: onApiRequest runs before each API call is answered; group members added in between are terminated; a developer token can expire', async () => {
+    emu.groups.get('5550001')!.members.push('1000003')
+    emu.onApiRequest = (_q, n) => {
+      if (n === 2) emu.addGroupMember('5550001', '1000004')
+    }
+    expect((await get('/groups/5550001/memberships?limit=1')).body.total_count).toBe(3)
+    expect((await post('/groups/terminate_sessions', JSON.stringify({ group_ids: ['5550001'] }))).status).toBe(202)
+    expect(emu.terminatedUserIds().sort()).toEqual(['1000001', '1000002', '1000003', '1000004'])
+    expect(emu.callCounts()).toEqual({ get_groups_id_memberships: 1, post_groups_terminate_sessions: 1 })
+    emu.expireDeveloperToken()
+    expect((await get('/users/1000001')).status).toBe(401)
+    emu.reset()
+    expect((await get('/users/1000001')).status).toBe(200)
+    expect(emu.groups.get('5550001')!.members).toEqual(['1000001', '1000002'])
+  })
+})
+
+describe('box emulator against the vendored description (Prism)', () => {
+  it('a valid request for every sliced operation passes; a malformed one is flagged', async () => {
+    const [api, oauth] = await Promise.all([
+      startContractProxy({ spec: contractPath('box'), upstream: emu.baseUrl }),
+      startContractProxy({ spec: contractPath('box'), upstream: emu.origin })
+    ])
+    try {
+      const token = await post('/oauth2/token', form(ccg), 'application/x-www-form-urlencoded', {}, oauth.origin)
+      expect(token.status).toBe(200)
+      const bearer = { authorization: `Bearer ${token.body.access_token as string}` }
+      const list = await get('/users?fields=id,login,name,status&limit=1000&offset=0', bearer, api.origin)
+      expect(list.status).toBe(200)
+      const marked = await get('/users?fields=id,login,name,status&limit=1000&usemarker=true', bearer, api.origin)
+      expect((await get(`/users?fields=id,login,name,status&limit=1000&usemarker=true&marker=${marked.body.next_marker as string}`, bearer, api.origin)).status).toBe(200)
+      expect((await get('/users?filter_term=guest@partner.org&user_type=all&fields=id,login,name,status&limit=100&usemarker=true', bearer, api.origin)).body.entries).toHaveLength(1)
+      expect((await get('/users/1000001?fields=id,login,name,status', bearer, api.origin)).status).toBe(200)
+      expect((await get('/groups/5550001?fields=id,name', bearer, api.origin)).status).toBe(200)
+      expect((await get('/groups/5550001/memberships?limit=1', bearer, api.origin)).status).toBe(200)
+      expect((await post('/users/terminate_sessions', JSON.stringify({ user_ids: ['1000001'], user_logins: ['user2@example.com'] }), 'application/json', bearer, api.origin)).status).toBe(202)
+      expect((await post('/groups/terminate_sessions', JSON.stringify({ group_ids: ['5550001'] }), 'application/json', bearer, api.origin)).status).toBe(202)
+      await Promise.all([api.settle(), oauth.settle()])
+      expect([...api.requestViolations(), ...oauth.requestViolations()]).toEqual([])
+      expect([...api.responseViolations(), ...oauth.responseViolations()]).toEqual([])
+      expect(api.received).toHaveLength(9)
+      expect(oauth.received).toHaveLength(1)
+
+      // Malformed: limit over the documented maximum, and a terminate body without user_logins.
+      await get('/users?limit=5000', bearer, api.origin)
+      await post('/users/terminate_sessions', JSON.stringify({ user_ids: ['1000001'] }), 'application/json', bearer, api.origin)
+      await api.settle()
+      const flagged = api.requestViolations().map((v) => v.message)
+      expect(flagged).toContain("Request body must have required property 'user_logins'")
+      expect(flagged.some((m) => m.includes('limit') && m.includes('1000'))).toBe(true)
+    } finally {
+      await Promise.all([api.stop(), oauth.stop()])
+    }
+  }, 30_000)
 })

@@ -5,7 +5,8 @@
 // bundled action (dist/index.js, as the runner does) over 1,000 and 10,000 targets (100,000 for
 // IPRoyal), with and without 10 % injected transient faults, and prints a table: targets, calls,
 // wall time, the lower bound the rate limit and latency allow, the ratio to it, peak RSS, and the
-// throughput of a plain sequential curl loop against the same emulator in the same run.
+// throughput of a plain sequential curl loop against the same emulator in the same run, and the calls
+// per target (every request the emulator received, plan and retries included, over the targets).
 import { spawn } from 'node:child_process'
 import { cpus, totalmem } from 'node:os'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -100,7 +101,7 @@ function emulatorLimit(s) {
 }
 
 function printRow(x) {
-  console.log(`${x.provider} ${x.targets} targets, faults ${x.faults}: ${x.calls} calls (${x.throttled} throttled), ${x.wallS.toFixed(2)} s (bound ${x.boundS.toFixed(2)} s, ratio ${x.ratio.toFixed(3)}), ${x.done} done, ${x.failed} failed, ${x.lost} lost, peak RSS ${x.rssMb?.toFixed(0) ?? '?'} MB`)
+  console.log(`${x.provider} ${x.targets} targets, faults ${x.faults}: ${x.calls} calls (${(x.calls / x.targets).toFixed(3)} per target, ${x.throttled} throttled), ${x.wallS.toFixed(2)} s (bound ${x.boundS.toFixed(2)} s, ratio ${x.ratio.toFixed(3)}), ${x.done} done, ${x.failed} failed, ${x.lost} lost, peak RSS ${x.rssMb?.toFixed(0) ?? '?'} MB`)
 }
 
 /** A sequential curl loop, one request per target, as an admin would write in a `run:` step. */
@@ -124,17 +125,18 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem()
 let md = `# Benchmark\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n\n`
 md += 'Each row runs the bundled action (`dist/index.js`, as the runner does) against the provider\'s loopback emulator. '
 md += 'The emulator enforces the rate limit per 1-second window, with 2 % (at least 2 requests) allowance for loopback arrival jitter. *bound* is the least time the rate limit and latency allow for the calls made: (calls − 1) × 60 / rate-limit + latency. '
+md += '*calls per target*: every request the emulator received (plan lookups, token, terminate calls, retries) over the targets. '
 md += '*faults*: 10 % of requests answered 500/502/503 or a dropped connection, then retried. *lost*: targets without an outcome (must be 0). '
 md += `*curl loop*: a sequential \`curl\` per target over ${CURL_SAMPLE} targets against the same emulator, same latency and rate limit; *speed-up* is the action's targets/s over the curl loop's; *speed-up per call* compares requests/s, since the action also verifies targets (plan lookups) where the curl loop sends one blind request each.\n\n`
-md += '| provider | targets | faults | calls | injected | wall s | bound s | ratio | peak RSS MB | done | failed | lost | curl loop targets/s | speed-up | speed-up per call |\n'
-md += '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+md += '| provider | targets | faults | calls | calls per target | injected | wall s | bound s | ratio | peak RSS MB | done | failed | lost | curl loop targets/s | speed-up | speed-up per call |\n'
+md += '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 const curlBy = new Map(rows.filter((x) => x.curl).map((x) => [x.provider, x.curl]))
 for (const x of rows) {
   const curl = curlBy.get(x.provider)
   const ours = x.targets / x.wallS
   // The curl loop sends one request per target; the action's calls include plan lookups and retries.
   const oursPerCall = x.calls / x.wallS
-  md += `| ${x.provider} | ${x.targets} | ${x.faults} | ${x.calls} | ${x.injected} | ${x.wallS.toFixed(2)} | ${x.boundS.toFixed(2)} | ${x.ratio.toFixed(3)} | ${x.rssMb?.toFixed(0) ?? ''} | ${x.done} | ${x.failed} | ${x.lost} | ${curl ? curl.perSecond.toFixed(1) : 'n/a'} | ${curl ? `${(ours / curl.perSecond).toFixed(0)}×` : 'n/a'} | ${curl ? `${(oursPerCall / curl.perSecond).toFixed(0)}×` : 'n/a'} |\n`
+  md += `| ${x.provider} | ${x.targets} | ${x.faults} | ${x.calls} | ${(x.calls / x.targets).toFixed(3)} | ${x.injected} | ${x.wallS.toFixed(2)} | ${x.boundS.toFixed(2)} | ${x.ratio.toFixed(3)} | ${x.rssMb?.toFixed(0) ?? ''} | ${x.done} | ${x.failed} | ${x.lost} | ${curl ? curl.perSecond.toFixed(1) : 'n/a'} | ${curl ? `${(ours / curl.perSecond).toFixed(0)}×` : 'n/a'} | ${curl ? `${(oursPerCall / curl.perSecond).toFixed(0)}×` : 'n/a'} |\n`
 }
 md += '\nSettings per provider:\n\n'
 for (const s of benchScenarios.filter((x) => !only || only.includes(x.provider))) {

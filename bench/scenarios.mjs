@@ -30,11 +30,11 @@ export const benchScenarios = [
     rateLimit: 30_000,
     latencyMs: 20,
     concurrency: 16,
-    note: 'targets are user ids: one GET /users/{id} each to resolve (plan), then 50 ids per POST /users/terminate_sessions',
+    note: 'targets are every user id of an enterprise of the same size: resolved by reading the enterprise user list (GET /users, 1,000 a page; the first page, offset 0, answers total_count, which sizes the rest) instead of one GET /users/{id} each, then 50 ids per POST /users/terminate_sessions {user_ids, user_logins: []}',
     start: (size) => started(new BoxEmulator({ users: makeBoxUsers(size) })),
     targets: (emu) => [...emu.users.keys()],
     inputs: (emu) => ({ provider: 'box', token: BOX_DEVELOPER_TOKEN, 'base-url': emu.baseUrl }),
-    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/terminate_sessions' -H 'Authorization: Bearer ${BOX_DEVELOPER_TOKEN}' -H 'Content-Type: application/json' -d "{\\"user_ids\\":[\\"$t\\"]}"`
+    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/terminate_sessions' -H 'Authorization: Bearer ${BOX_DEVELOPER_TOKEN}' -H 'Content-Type: application/json' -d "{\\"user_ids\\":[\\"$t\\"],\\"user_logins\\":[]}"`
   },
   {
     provider: 'huaweicloud',

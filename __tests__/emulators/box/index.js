@@ -1,17 +1,46 @@
-// Box API emulator, from the published contract (shared/seeds/002, shared/providers.md, developer.box.com):
-//  - POST /oauth2/token (form-encoded Client Credentials Grant: grant_type, client_id, client_secret,
-//    box_subject_type=enterprise, box_subject_id=<enterprise id>) -> {access_token, expires_in, token_type}
-//    errors as RFC 6749 bodies: invalid_client, invalid_grant, unsupported_grant_type, invalid_request.
-//  - Bearer auth on /2.0: a developer token or a minted, unexpired token; else 401 with an empty body
-//    and a WWW-Authenticate header.
-//  - POST /2.0/users/terminate_sessions {user_ids, user_logins}, POST /2.0/groups/terminate_sessions
-//    {group_ids}: 202 {"message": "Request is successful, please check the admin\nevents for the status of the job"}
-//    and the documented 400s: "Users can not be NULL or EMPTY", "User id format is string",
-//    "Supported payload format is JSON".
-//  - GET /2.0/users (filter_term, user_type, fields, limit<=1000, usemarker/marker, offset<=10000),
-//    GET /2.0/users/{id}, GET /2.0/groups/{id}, GET /2.0/groups/{id}/memberships.
+// Box API emulator, written from Box's published contract:
+//  - OpenAPI: box/box-openapi `openapi.json` @ c9a878a9824344129881392e2b08f7117201e82e, vendored as the
+//    slice in __tests__/contracts/box/openapi.json (operationIds below);
+//  - developer.box.com: reference pages of the same operations, guides/api-calls/pagination (marker and
+//    offset paging), guides/api-calls/permissions-and-errors/rate-limits (429 body, retry-after),
+//    guides/authentication/client-credentials (the CCG form);
+//  - shared/providers.md (Box section).
+//
+// What it implements:
+//  - post_oauth2_token: POST /oauth2/token (on the origin, not /2.0), form-encoded Client Credentials
+//    Grant: grant_type=client_credentials, client_id, client_secret, box_subject_type=enterprise,
+//    box_subject_id=<enterprise id> -> 200 {access_token, expires_in, restricted_to, token_type:"bearer"};
+//    RFC 6749 error bodies {error, error_description}: invalid_request (not a form / no grant_type),
+//    unsupported_grant_type, invalid_client, invalid_grant.
+//  - Bearer auth on /2.0: the developer token (until expireDeveloperToken()) or a minted, unexpired token;
+//    else 401 with an EMPTY body and a WWW-Authenticate header (observed Box behaviour; the description
+//    only has the JSON `default` error, so Prism flags this response).
+//  - post_users_terminate_sessions: POST /2.0/users/terminate_sessions {user_ids: string[], user_logins: string[]}.
+//    The description marks BOTH arrays required: a body without either (or with null) is refused with
+//    400 "Users can not be NULL or EMPTY" (the message text for a missing array is unconfirmed: the
+//    reference gives it for "no value provided"); both empty: the same 400; a non-string item:
+//    400 "User id format is string"; a body that is not a JSON object: 400 "Supported payload format is JSON".
+//    An empty user_logins next to non-empty user_ids is accepted (no minItems in the description).
+//    Success: 202 {"message": "Request is successful, please check the admin\nevents for the status of the job"}.
+//  - post_groups_terminate_sessions: POST /2.0/groups/terminate_sessions {group_ids: string[]} (required):
+//    400 "Groups can not be NULL or EMPTY", "group id format is string" (the reference's wording),
+//    "Supported payload format is JSON"; 202 as above.
+//    Unconfirmed: the reference lists 404 "resource could not be found" for both terminate calls without
+//    saying when; here an id/login/group that is not in the enterprise makes the whole call 404.
+//  - get_users: GET /2.0/users with filter_term (start of name or login; external users only on their
+//    whole login and only with user_type all|external), user_type (all|managed|external; default
+//    managed here: unconfirmed), fields (mini representation type,id,name,login + the fields asked for),
+//    limit 1..1000 (default 100: unconfirmed), and either offset paging (offset <= 10000, else 400; the
+//    answer has total_count, offset, limit, order) or marker paging (usemarker=true, marker; the answer
+//    has limit and next_marker, and NO total_count, as the description says). Markers are keyset markers
+//    like Box's ({"type":"id","dir":"next","tail":"<last id>"} in base64url), so users added or removed
+//    between pages neither shift nor repeat entries. Users are listed in id order.
+//  - get_users_id: GET /2.0/users/{id} (externals too), 404 not_found otherwise.
+//  - get_groups_id, get_groups_id_memberships (offset paging, total_count).
 //  - Errors: {"type":"error","status","code","message","context_info","help_url","request_id"} with a
-//    box-request-id header; 429 carries retry-after.
+//    box-request-id header. 429 (injected or from server.setRateLimit) answers as the rate-limit guide
+//    shows: code "rate_limit_exceeded" (the description's ClientError enum says too_many_requests) and a
+//    retry-after header in seconds.
 import { randomBytes } from 'node:crypto'
 import { EmulatorServer, ProviderEmulator, bearerOf, retryAfterHeaders } from '../server.js'
 
@@ -20,25 +49,44 @@ export const BOX_CLIENT_ID = 'ccgclientid0a1b2c3d4e5f6a7b8c9d0e1f'
 export const BOX_CLIENT_SECRET = 'ccgclientsecretZYXWVUTSRQ987654321'
 export const BOX_ENTERPRISE_ID = '818181'
 export const TERMINATE_MESSAGE = 'Request is successful, please check the admin\nevents for the status of the job'
+/** Offsets past this are refused (400): documented for GET /users and memberships. */
+export const BOX_MAX_OFFSET = 10000
+/** The most entries GET /users answers in one page. */
+export const BOX_MAX_LIMIT = 1000
 
 const HELP_URL = 'http://developers.box.com/docs/#errors'
-const MAX_OFFSET = 10000
-const MAX_LIMIT = 1000
+const DEFAULT_LIMIT = 100
 
 /**
  * @typedef {{ id: string, login: string, name: string, status: string, external?: boolean, sessions?: number }} BoxUser
  * @typedef {{ id: string, name: string, members: string[] }} BoxGroup
+ * @typedef {import('../server.js').EmulatorRequest} EmulatorRequest
  */
 
-/** `n` managed users with ids from 1000001 and logins user<i>@example.com. */
+/**
+ * `n` managed users with ids from `firstId` (1000001) up and logins user<i>@<domain>; every 7th is inactive.
+ * Builds 100,000 users in well under a second.
+ */
 export function makeUsers(n, { domain = 'example.com', firstId = 1000001 } = {}) {
-  return Array.from({ length: n }, (_, i) => ({
-    id: String(firstId + i),
-    login: `user${i + 1}@${domain}`,
-    name: `User ${i + 1}`,
-    status: i % 7 === 6 ? 'inactive' : 'active',
-    sessions: 2
-  }))
+  const out = new Array(n)
+  for (let i = 0; i < n; i++) {
+    out[i] = { id: String(firstId + i), login: `user${i + 1}@${domain}`, name: `User ${i + 1}`, status: i % 7 === 6 ? 'inactive' : 'active', sessions: 2 }
+  }
+  return out
+}
+
+/** The operation (operationId of the description) a request is for, or undefined. */
+export function boxOperation(req) {
+  const { method, path } = req
+  if (path === '/oauth2/token') return method === 'POST' ? 'post_oauth2_token' : undefined
+  if (method === 'POST' && path === '/2.0/users/terminate_sessions') return 'post_users_terminate_sessions'
+  if (method === 'POST' && path === '/2.0/groups/terminate_sessions') return 'post_groups_terminate_sessions'
+  if (method !== 'GET') return undefined
+  if (path === '/2.0/users') return 'get_users'
+  if (/^\/2\.0\/users\/[^/]+$/.test(path)) return 'get_users_id'
+  if (/^\/2\.0\/groups\/[^/]+$/.test(path)) return 'get_groups_id'
+  if (/^\/2\.0\/groups\/[^/]+\/memberships$/.test(path)) return 'get_groups_id_memberships'
+  return undefined
 }
 
 export class BoxEmulator extends ProviderEmulator {
@@ -50,25 +98,37 @@ export class BoxEmulator extends ProviderEmulator {
     super()
     /** @type {string} set by start() */
     this.origin = ''
-    /** @type {string} set by start() */
+    /** @type {string} set by start(): origin + /2.0 */
     this.baseUrl = ''
-    /** @type {string} set by start() */
+    /** @type {string} set by start(): the origin (the token endpoint is /oauth2/token) */
     this.authBaseUrl = ''
     this.developerToken = opts.developerToken ?? BOX_DEVELOPER_TOKEN
+    this.developerTokenExpired = false
     this.clientId = opts.clientId ?? BOX_CLIENT_ID
     this.clientSecret = opts.clientSecret ?? BOX_CLIENT_SECRET
     this.enterpriseId = opts.enterpriseId ?? BOX_ENTERPRISE_ID
     this.tokenTtlSeconds = opts.tokenTtlSeconds ?? 3600
+    /** The state reset() restores. */
+    this.initialUsers = (opts.users ?? makeUsers(12)).map((u) => ({ sessions: 2, ...u }))
+    this.initialGroups = (opts.groups ?? []).map((g) => ({ ...g, members: [...g.members] }))
     /** @type {Map<string, BoxUser>} */
-    this.users = new Map((opts.users ?? makeUsers(12)).map((u) => [u.id, { sessions: 2, ...u }]))
+    this.users = new Map()
     /** @type {Map<string, BoxGroup>} */
-    this.groups = new Map((opts.groups ?? []).map((g) => [g.id, { ...g, members: [...g.members] }]))
+    this.groups = new Map()
     /** token -> { expiresAt, uses } for tokens minted by /oauth2/token */
     this.minted = new Map()
     /** Minted tokens expire (401) after serving this many API requests; undefined: only by time. */
     this.expireMintedAfterRequests = undefined
     /** Every accepted termination job: { kind: 'user'|'group', id, via: 'user_ids'|'user_logins'|'group_ids' } */
     this.jobs = []
+    /**
+     * Called with each authenticated /2.0 request (and its 1-based number among them) before it is
+     * answered: the place to change state between calls (add a user to a group, remove a user...).
+     * @type {((req: EmulatorRequest, n: number) => void) | undefined}
+     */
+    this.onApiRequest = undefined
+    this.apiRequestCount = 0
+    this.restoreState()
     this.server = new EmulatorServer({
       name: 'box',
       handle: (req) => this.handle(req),
@@ -87,13 +147,52 @@ export class BoxEmulator extends ProviderEmulator {
     return this.baseUrl
   }
 
-  /** Requests to the terminate endpoints. */
-  terminateRequests() {
-    return this.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/terminate_sessions'))
+  restoreState() {
+    this.users = new Map(this.initialUsers.map((u) => [u.id, { ...u }]))
+    this.groups = new Map(this.initialGroups.map((g) => [g.id, { ...g, members: [...g.members] }]))
+    this.sorted = undefined
   }
 
-  tokenRequests() {
-    return this.requests.filter((r) => r.path === '/oauth2/token')
+  /** Back to the state the emulator was built with: users, groups, sessions, tokens, jobs, recorded requests, faults, hooks. */
+  reset() {
+    this.server.reset()
+    this.jobs = []
+    this.minted.clear()
+    this.expireMintedAfterRequests = undefined
+    this.developerTokenExpired = false
+    this.onApiRequest = undefined
+    this.apiRequestCount = 0
+    this.restoreState()
+  }
+
+  // ---- state hooks (tests change the enterprise between calls with these) ----
+
+  /** @param {BoxUser} user */
+  addUser(user) {
+    this.users.set(user.id, { sessions: 2, ...user })
+    this.sorted = undefined
+  }
+
+  removeUser(id) {
+    this.users.delete(id)
+    for (const g of this.groups.values()) g.members = g.members.filter((m) => m !== id)
+    this.sorted = undefined
+  }
+
+  addGroupMember(groupId, userId) {
+    const g = this.groups.get(groupId)
+    if (!g) throw new Error(`no group ${groupId}`)
+    if (!g.members.includes(userId)) g.members.push(userId)
+  }
+
+  removeGroupMember(groupId, userId) {
+    const g = this.groups.get(groupId)
+    if (g) g.members = g.members.filter((m) => m !== userId)
+  }
+
+  /** Developer tokens last 60 minutes: from now on this one is refused (401) like an expired one. */
+  expireDeveloperToken() {
+    this.developerTokenExpired = true
   }
 
   /** Every minted token stops working now (as if it expired). */
@@ -101,15 +200,59 @@ export class BoxEmulator extends ProviderEmulator {
     for (const t of this.minted.values()) t.expiresAt = 0
   }
 
-  reset() {
-    this.server.reset()
-    this.jobs = []
-    this.minted.clear()
-    this.expireMintedAfterRequests = undefined
-    for (const u of this.users.values()) u.sessions = 2
+  // ---- what happened ----
+
+  /** Requests to the terminate endpoints. */
+  terminateRequests() {
+    return this.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/terminate_sessions'))
   }
 
-  /** @param {import('../server.js').EmulatorRequest} req */
+  userTerminateRequests() {
+    return this.requests.filter((r) => r.method === 'POST' && r.path === '/2.0/users/terminate_sessions')
+  }
+
+  groupTerminateRequests() {
+    return this.requests.filter((r) => r.method === 'POST' && r.path === '/2.0/groups/terminate_sessions')
+  }
+
+  tokenRequests() {
+    return this.requests.filter((r) => r.path === '/oauth2/token')
+  }
+
+  /** GET /users calls (enterprise listing, login lookups and filters). */
+  userListRequests() {
+    return this.requests.filter((r) => r.method === 'GET' && r.path === '/2.0/users')
+  }
+
+  /** GET /users/{id} calls. */
+  userLookupRequests() {
+    return this.requests.filter((r) => boxOperation(r) === 'get_users_id')
+  }
+
+  /** How many requests each operation received (operationIds; `other` for anything else). */
+  callCounts() {
+    /** @type {Record<string, number>} */
+    const out = {}
+    for (const r of this.requests) {
+      const op = boxOperation(r) ?? 'other'
+      out[op] = (out[op] ?? 0) + 1
+    }
+    return out
+  }
+
+  /** Ids of the users whose sessions Box accepted to end: by id, by login, or as members of a group. */
+  terminatedUserIds() {
+    const out = new Set()
+    for (const j of this.jobs) {
+      if (j.kind === 'user') out.add(j.id)
+      else for (const m of j.members ?? []) out.add(m)
+    }
+    return [...out]
+  }
+
+  // ---- the API ----
+
+  /** @param {EmulatorRequest} req */
   handle(req) {
     if (req.path === '/oauth2/token') {
       if (req.method !== 'POST') return boxError(405, 'method_not_allowed', 'Method Not Allowed')
@@ -118,6 +261,8 @@ export class BoxEmulator extends ProviderEmulator {
     if (!req.path.startsWith('/2.0/')) return boxError(404, 'not_found', 'Not Found')
     const auth = this.checkBearer(req)
     if (auth) return auth
+    this.apiRequestCount++
+    this.onApiRequest?.(req, this.apiRequestCount)
     const path = req.path.slice(4)
     if (path === '/users/terminate_sessions') return req.method === 'POST' ? this.terminateUsers(req) : notAllowed()
     if (path === '/groups/terminate_sessions') return req.method === 'POST' ? this.terminateGroups(req) : notAllowed()
@@ -145,7 +290,7 @@ export class BoxEmulator extends ProviderEmulator {
   /** undefined when the bearer token is good; the 401 answer otherwise. */
   checkBearer(req) {
     const token = bearerOf(req)
-    if (token !== undefined && token === this.developerToken) return undefined
+    if (token !== undefined && token === this.developerToken && !this.developerTokenExpired) return undefined
     const minted = token === undefined ? undefined : this.minted.get(token)
     if (minted && Date.now() < minted.expiresAt) {
       minted.uses++
@@ -191,12 +336,14 @@ export class BoxEmulator extends ProviderEmulator {
   terminateUsers(req) {
     const { body, error } = this.jsonBody(req)
     if (error) return error
-    const ids = body.user_ids ?? []
-    const logins = body.user_logins ?? []
+    const ids = body.user_ids
+    const logins = body.user_logins
+    // Both arrays are required by the description: a missing (or null) one is refused.
+    if (ids === undefined || ids === null || logins === undefined || logins === null) return boxError(400, 'bad_request', 'Users can not be NULL or EMPTY')
     if (!Array.isArray(ids) || !Array.isArray(logins)) return boxError(400, 'bad_request', 'Supported payload format is JSON')
     if (ids.length === 0 && logins.length === 0) return boxError(400, 'bad_request', 'Users can not be NULL or EMPTY')
     if (ids.some((v) => typeof v !== 'string') || logins.some((v) => typeof v !== 'string')) return boxError(400, 'bad_request', 'User id format is string')
-    const byLogin = new Map([...this.users.values()].map((u) => [u.login.toLowerCase(), u]))
+    const byLogin = logins.length > 0 ? new Map([...this.users.values()].map((u) => [u.login.toLowerCase(), u])) : new Map()
     const targets = [
       ...ids.map((id) => ({ user: this.users.get(id), via: 'user_ids', given: id })),
       ...logins.map((l) => ({ user: byLogin.get(l.toLowerCase()), via: 'user_logins', given: l }))
@@ -214,37 +361,49 @@ export class BoxEmulator extends ProviderEmulator {
   terminateGroups(req) {
     const { body, error } = this.jsonBody(req)
     if (error) return error
-    const ids = body.group_ids ?? []
+    const ids = body.group_ids
+    if (ids === undefined || ids === null) return boxError(400, 'bad_request', 'Groups can not be NULL or EMPTY')
     if (!Array.isArray(ids)) return boxError(400, 'bad_request', 'Supported payload format is JSON')
     if (ids.length === 0) return boxError(400, 'bad_request', 'Groups can not be NULL or EMPTY')
-    if (ids.some((v) => typeof v !== 'string')) return boxError(400, 'bad_request', 'Group id format is string')
+    if (ids.some((v) => typeof v !== 'string')) return boxError(400, 'bad_request', 'group id format is string')
     const missing = ids.filter((id) => !this.groups.has(id))
     if (missing.length > 0) return boxError(404, 'not_found', `Could not find groups: ${missing.join(', ')}`)
     for (const id of ids) {
-      for (const uid of this.groups.get(id).members) {
+      const members = [...this.groups.get(id).members]
+      for (const uid of members) {
         const u = this.users.get(uid)
         if (u) u.sessions = 0
       }
-      this.jobs.push({ kind: 'group', id, via: 'group_ids' })
+      this.jobs.push({ kind: 'group', id, via: 'group_ids', members })
     }
     return accepted()
+  }
+
+  /** Users in id order (cached until the set changes). */
+  sortedUsers() {
+    this.sorted ??= [...this.users.values()].sort((a, b) => compareIds(a.id, b.id))
+    return this.sorted
   }
 
   listUsers(query) {
     const userType = query.get('user_type') ?? 'managed'
     if (!['all', 'managed', 'external'].includes(userType)) return invalidParam('user_type', `Invalid value '${userType}'.`)
-    const limitRaw = query.get('limit') ?? '100'
-    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > MAX_LIMIT) return invalidParam('limit', `Invalid value '${limitRaw}'. Must be between 1 and ${MAX_LIMIT}.`)
+    const limitRaw = query.get('limit') ?? String(DEFAULT_LIMIT)
+    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > BOX_MAX_LIMIT) return invalidParam('limit', `Invalid value '${limitRaw}'. Must be between 1 and ${BOX_MAX_LIMIT}.`)
     const limit = Number(limitRaw)
     const term = (query.get('filter_term') ?? '').toLowerCase()
-    const all = [...this.users.values()].filter((u) => {
-      if (u.external) {
-        // Externals only with user_type all/external and a filter_term that is their whole login.
-        return userType !== 'managed' && term !== '' && u.login.toLowerCase() === term
-      }
-      if (userType === 'external') return false
-      return term === '' || u.login.toLowerCase().startsWith(term) || u.name.toLowerCase().startsWith(term)
-    })
+    const sorted = this.sortedUsers()
+    const all =
+      term === '' && userType !== 'external'
+        ? sorted.filter((u) => !u.external)
+        : sorted.filter((u) => {
+            if (u.external) {
+              // Externals only with user_type all/external and a filter_term that is their whole login.
+              return userType !== 'managed' && term !== '' && u.login.toLowerCase() === term
+            }
+            if (userType === 'external') return false
+            return term === '' || u.login.toLowerCase().startsWith(term) || u.name.toLowerCase().startsWith(term)
+          })
     const fields = query.get('fields')
     const useMarker = query.get('usemarker') === 'true'
     if (useMarker) {
@@ -252,27 +411,36 @@ export class BoxEmulator extends ProviderEmulator {
       let start = 0
       const marker = query.get('marker')
       if (marker !== null && marker !== '') {
-        start = decodeMarker(marker)
-        if (start === undefined) return invalidParam('marker', `Invalid value '${marker}'.`)
+        const tail = decodeMarker(marker)
+        if (tail === undefined) return invalidParam('marker', `Invalid value '${marker}'.`)
+        start = firstAfter(all, tail)
       }
       const page = all.slice(start, start + limit)
-      const next = start + limit < all.length ? encodeMarker(start + limit) : null
+      const next = start + limit < all.length ? encodeMarker(page[page.length - 1].id) : null
       return { status: 200, body: { entries: page.map((u) => userView(u, fields)), limit, next_marker: next } }
     }
     const offsetRaw = query.get('offset') ?? '0'
     if (!/^\d+$/.test(offsetRaw)) return invalidParam('offset', `Invalid value '${offsetRaw}'.`)
     const offset = Number(offsetRaw)
-    if (offset > MAX_OFFSET) {
-      return boxError(400, 'bad_request', `Queries with offset greater than ${MAX_OFFSET} are not supported. Use marker-based pagination (usemarker=true).`)
+    if (offset > BOX_MAX_OFFSET) {
+      return boxError(400, 'bad_request', `Queries with offset greater than ${BOX_MAX_OFFSET} are not supported. Use marker-based pagination (usemarker=true).`)
     }
-    return { status: 200, body: { entries: all.slice(offset, offset + limit).map((u) => userView(u, fields)), limit, offset, total_count: all.length } }
+    return {
+      status: 200,
+      body: { entries: all.slice(offset, offset + limit).map((u) => userView(u, fields)), limit, offset, total_count: all.length, order: [{ by: 'id', direction: 'ASC' }] }
+    }
   }
 
   listMemberships(groupId, query) {
     const g = this.groups.get(groupId)
     if (!g) return boxError(404, 'not_found', 'Not Found')
-    const limit = Math.min(MAX_LIMIT, Number(query.get('limit') ?? '100') || 100)
-    const offset = Number(query.get('offset') ?? '0') || 0
+    const limitRaw = query.get('limit') ?? String(DEFAULT_LIMIT)
+    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > BOX_MAX_LIMIT) return invalidParam('limit', `Invalid value '${limitRaw}'. Must be between 1 and ${BOX_MAX_LIMIT}.`)
+    const offsetRaw = query.get('offset') ?? '0'
+    if (!/^\d+$/.test(offsetRaw)) return invalidParam('offset', `Invalid value '${offsetRaw}'.`)
+    const limit = Number(limitRaw)
+    const offset = Number(offsetRaw)
+    if (offset > BOX_MAX_OFFSET) return boxError(400, 'bad_request', `Queries with offset greater than ${BOX_MAX_OFFSET} are not supported.`)
     const entries = g.members.slice(offset, offset + limit).map((uid, i) => {
       const u = this.users.get(uid)
       return {
@@ -317,20 +485,46 @@ function notAllowed() {
   return boxError(405, 'method_not_allowed', 'Method Not Allowed')
 }
 
-function encodeMarker(index) {
-  return Buffer.from(`m:${index}`).toString('base64url')
+/** Numeric ids compared as numbers (any length), then as text. */
+function compareIds(a, b) {
+  if (a.length !== b.length && /^\d+$/.test(a) && /^\d+$/.test(b)) return a.length - b.length
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** Index of the first user whose id sorts after `tail` (binary search over an id-sorted list). */
+function firstAfter(list, tail) {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareIds(list[mid].id, tail) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** A keyset marker as Box shapes them: base64url of {"type":"id","dir":"next","tail":"<last id>"}. */
+function encodeMarker(lastId) {
+  return Buffer.from(JSON.stringify({ type: 'id', dir: 'next', tail: lastId })).toString('base64url')
 }
 
 function decodeMarker(marker) {
-  const m = /^m:(\d+)$/.exec(Buffer.from(marker, 'base64url').toString('utf8'))
-  return m ? Number(m[1]) : undefined
+  try {
+    const m = JSON.parse(Buffer.from(marker, 'base64url').toString('utf8'))
+    return m && m.type === 'id' && m.dir === 'next' && typeof m.tail === 'string' ? m.tail : undefined
+  } catch {
+    return undefined
+  }
 }
 
-/** The user object, cut to the requested fields (Box always adds type and id). */
+/**
+ * The user object. With `fields`, Box answers the mini representation (type, id, name, login) plus the
+ * fields asked for; without, the standard fields.
+ */
 function userView(u, fields) {
   const full = { type: 'user', id: u.id, name: u.name, login: u.login, status: u.status, created_at: '2024-01-01T00:00:00-08:00' }
   if (!fields) return full
-  const out = { type: 'user', id: u.id }
+  const out = { type: 'user', id: u.id, name: u.name, login: u.login }
   for (const f of fields.split(',').map((s) => s.trim())) if (f in full) out[f] = full[f]
   return out
 }
