@@ -44,7 +44,7 @@ function shown(r: Awaited<ReturnType<typeof runAction>>): string[] {
 
 describe('box end to end', () => {
   it('dry run resolves ids and logins with name and status, skips what does not resolve, sends no terminate', async () => {
-    const r = await runAction({ inputs: inputs({ targets: '1000001\nUSER7@example.com\n1999999\nnobody@example.com', 'dry-run': 'true' }) })
+    const r = await runAction({ inputs: inputs({ targets: '1000001\nUSER7@example.com\n1999999\nnobody@example.com', 'dry-run': 'true', 'if-unresolved': 'skip' }) })
     expect(r.code).toBe(0)
     expect(emu.terminateRequests()).toHaveLength(0)
     expect(emu.server.mutating()).toHaveLength(0)
@@ -52,8 +52,8 @@ describe('box end to end', () => {
     // The login resolves to the Box user id: the plan holds ids, whatever was typed.
     expect(JSON.parse(r.outputs.targets)).toEqual(['1000001', '1000007'])
     const results = r.report.results as Result[]
-    expect(byId(results, '1000007')).toMatchObject({ label: 'User 7', outcome: 'skipped', reason: 'dry run: would terminate', details: { login: 'user7@example.com', status: 'inactive', given: 'USER7@example.com' } })
-    expect(byId(results, '1999999')).toMatchObject({ outcome: 'skipped' })
+    expect(byId(results, '1000007')).toMatchObject({ label: 'User 7', outcome: 'planned', reason: 'dry run: would terminate', details: { login: 'user7@example.com', status: 'inactive', given: 'USER7@example.com' } })
+    expect(byId(results, '1999999')).toMatchObject({ outcome: 'skipped', unresolved: true })
     expect(byId(results, '1999999')?.reason).toContain('no Box user with this id')
     expect(byId(results, 'nobody@example.com')?.reason).toContain('no Box user with this login')
     expect(r.summary).toContain('User 7')
@@ -106,7 +106,7 @@ describe('box end to end', () => {
   })
 
   it('groups: plan shows name and member count; unknown groups are skipped, not sent', async () => {
-    const dry = await runAction({ inputs: inputs({ 'target-type': 'group-id', targets: '5550001\n5550009', 'dry-run': 'true' }) })
+    const dry = await runAction({ inputs: inputs({ 'target-type': 'group-id', targets: '5550001\n5550009', 'dry-run': 'true', 'if-unresolved': 'skip' }) })
     expect(dry.code).toBe(0)
     expect(emu.terminateRequests()).toHaveLength(0)
     const plan = dry.report.results as Result[]
@@ -114,7 +114,7 @@ describe('box end to end', () => {
     expect(byId(plan, 'group:5550009')?.reason).toContain('no Box group')
     expect(dry.summary).toContain('Sales')
 
-    const real = await runAction({ inputs: inputs({ 'target-type': 'group-id', targets: '5550001\n5550009' }) })
+    const real = await runAction({ inputs: inputs({ 'target-type': 'group-id', targets: '5550001\n5550009', 'if-unresolved': 'skip' }) })
     expect(real.code).toBe(0)
     expect(real.outputs['accepted-count']).toBe('1')
     expect(real.outputs['skipped-count']).toBe('1')
@@ -205,9 +205,9 @@ describe('box end to end', () => {
     expect(tokens).toHaveLength(2) // one re-mint, shared by the workers that saw 401 together
     const rejected = emu.requests.filter((q) => q.status === 401)
     expect(rejected.length).toBeGreaterThanOrEqual(1)
-    expect(rejected.every((q) => q.headers.authorization === `Bearer ${tokens[0]}` && q.path.endsWith('/terminate_sessions'))).toBe(true)
+    expect(rejected.map((q) => [q.headers.authorization === `Bearer ${tokens[0]}`, q.path])).toEqual(rejected.map(() => [true, '/2.0/users/terminate_sessions']))
     expect(emu.tokenRequests()).toHaveLength(2)
-    expect(visibleLog(r.stdout)).toContain('minting a new Client Credentials token')
+    expect(visibleLog(r.stdout)).toContain('minting a Box Client Credentials token again and retrying once')
     for (const t of tokens) {
       expect(r.stdout).toContain(`::add-mask::${t}`)
       for (const text of shown(r)) expect(text).not.toContain(t)
@@ -228,16 +228,18 @@ describe('box end to end', () => {
     expect(grant.report.error).toContain('enterprise-id')
   })
 
-  it('a developer token that expires mid-run stops the run: the rest is failed, not attempted', async () => {
+  it('a developer token that expires mid-run stops the run: the refused batch fails, the rest is not attempted', async () => {
     // A plain token cannot be renewed: 401 on the first terminate stops everything.
     emu.server.queueFaults([{ kind: 'custom', respond: () => ({ status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }) }], (q) => q.path.endsWith('/terminate_sessions'))
     const targets = users.slice(0, 6).map((u) => u.id).join('\n')
     const r = await runAction({ inputs: inputs({ targets, 'batch-size': '2', concurrency: '1' }) })
     expect(r.code).not.toBe(0)
-    expect(r.outputs['failed-count']).toBe('6')
+    expect(r.outputs['failed-count']).toBe('2')
+    expect(r.outputs['not-attempted-count']).toBe('4')
     expect(emu.terminateRequests()).toHaveLength(1)
     const results = r.report.results as Result[]
     expect(results[0]).toMatchObject({ status: 401, code: 'unauthorized' })
+    expect(results[5]).toMatchObject({ outcome: 'not-attempted' })
     expect(results[5].reason).toContain('not attempted')
   })
 

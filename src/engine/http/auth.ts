@@ -77,13 +77,19 @@ export class MintedToken implements Credentials {
   }
 
   async renew(used: string): Promise<boolean> {
+    // A mint under way (another worker saw the 401 first): wait for it and use its token.
+    if (this.minting) {
+      await this.minting
+      return this.current !== used
+    }
     if (this.current !== used) return true // another worker already re-minted
     if (this.renewals >= (this.o.maxRenewals ?? 5)) return false
     this.renewals++
     this.o.log.info(`the token was refused (401): minting ${this.o.label} again and retrying once`)
-    this.current = undefined
+    // The refused token stays current until the new one arrives: a request authorized meanwhile
+    // carries it, is refused too, and waits here for the same mint.
     await this.mint()
-    return true
+    return this.current !== used
   }
 
   private mint(): Promise<void> {
