@@ -149,8 +149,20 @@ export function makeGroup(n, name, members) {
   return { id: oktaId('00g', n), name, members: [...members] }
 }
 
+/** @type {Promise<{ rsa: KeyPairInfo, ec: KeyPairInfo }> | undefined} */
+let sharedAppKeys
+
 /**
- * Key pairs for a service app: RSA (RS256) and EC P-256 (ES256), each with a kid, as PEM (PKCS#8) and JWK.
+ * The default service app's key pairs, generated once per process (RSA key generation is slow) and shared
+ * by every emulator that is not given its own `apps`.
+ */
+export function defaultServiceAppKeys() {
+  sharedAppKeys ??= makeServiceAppKeys()
+  return sharedAppKeys
+}
+
+/**
+ * Fresh key pairs for a service app: RSA (RS256) and EC P-256 (ES256), each with a kid, as PEM (PKCS#8) and JWK.
  * @returns {Promise<{ rsa: KeyPairInfo, ec: KeyPairInfo }>}
  */
 export async function makeServiceAppKeys() {
@@ -210,10 +222,54 @@ function injectedError(status) {
 }
 
 export class OktaEmulator extends ProviderEmulator {
+  // State, (re)built by resetState(); declared here so that tests see the types.
+  /** @type {Map<string, OktaUser>} */
+  users = new Map()
+  /** @type {Map<string, string>} lower-case login -> id */
+  loginIndex = new Map()
+  /** @type {Set<string>} profile attributes the org's schema has (base + custom ones seen on users) */
+  profileAttrs = new Set()
+  /** @type {string[] | undefined} */
+  sortedIds = undefined
+  /** @type {Map<string, OktaGroup>} */
+  groups = new Map()
+  /** @type {Map<string, AdminRole>} API token -> admin role of the admin who created it */
+  apiTokens = new Map()
+  /** @type {Map<string, { clientId: string, publicKeys: Record<string, unknown>[], scopes: string[], role: AdminRole, dpopRequired: boolean }>} */
+  apps = new Map()
+  /** @type {Map<string, { clientId: string, scopes: string[], role: AdminRole, expiresAt: number, uses: number }>} minted access tokens */
+  accessTokens = new Map()
+  /** @type {number | undefined} minted access tokens stop working (401) after serving this many API requests */
+  expireAccessTokensAfterRequests = undefined
+  /** @type {Map<string, number>} used client-assertion jti -> its exp */
+  usedJtis = new Map()
+  tokenTtlSeconds = 3600
+  /** @type {Record<string, number>} per-window limits by bucket */
+  rateLimits = { ...DEFAULT_RATE_LIMITS }
+  rateLimitWindowMs = 60_000
+  principalPercent = 50
+  /** @type {'principal' | 'org'} */
+  rateLimitHeaderScope = 'principal'
+  concurrencyLimit = 75
+  processingMs = 0
+  active = 0
+  peakActive = 0
+  emptyLastPage = false
+  /** @type {Map<string, { start: number, org: number, by: Map<string, number> }>} */
+  windows = new Map()
+  /** @type {Revocation[]} every accepted DELETE /users/{id}/sessions, in order */
+  revocations = []
+  /** @type {Call[]} every answer the emulator itself gave (not injected faults), in order */
+  calls = []
+  /** @type {CryptoKey | undefined} signs minted access tokens */
+  signingKey = undefined
+  /** @type {OktaAppInput[] | undefined} */
+  defaultApps = undefined
+
   /**
    * @param {{ users?: OktaUserInput[], groups?: OktaGroup[], apiTokens?: Record<string, AdminRole>, apps?: OktaAppInput[],
    *   tokenTtlSeconds?: number, rateLimits?: Partial<Record<keyof typeof DEFAULT_RATE_LIMITS, number>>, rateLimitWindowMs?: number,
-   *   principalPercent?: number, rateLimitHeaderScope?: 'principal' | 'org', concurrencyLimit?: number, emptyLastPage?: boolean }} [opts]
+   *   principalPercent?: number, rateLimitHeaderScope?: 'principal' | 'org', concurrencyLimit?: number, processingMs?: number, emptyLastPage?: boolean }} [opts]
    */
   constructor(opts = {}) {
     super()
@@ -222,7 +278,7 @@ export class OktaEmulator extends ProviderEmulator {
     this.origin = ''
     /** @type {string | undefined} the org URL clients see (e.g. a contract proxy in front); defaults to origin */
     this.publicOrgUrl = undefined
-    /** @type {{ rsa: KeyPairInfo, ec: KeyPairInfo } | undefined} keys of the default service app, set by start() */
+    /** @type {{ rsa: KeyPairInfo, ec: KeyPairInfo } | undefined} keys of the default service app (shared per process), set by start() */
     this.appKeys = undefined
     this.server = new EmulatorServer({
       name: 'okta',
@@ -251,11 +307,9 @@ export class OktaEmulator extends ProviderEmulator {
   /** @returns {Promise<string>} the org URL (no /api/v1) */
   async start() {
     this.origin = await this.server.start()
-    const { publicKey, privateKey } = await generateKeyPair('RS256')
-    this.signingKey = privateKey
-    this.signingPublicKey = publicKey
+    this.signingKey = (await generateKeyPair('ES256')).privateKey
     if (!this.opts.apps) {
-      this.appKeys = await makeServiceAppKeys()
+      this.appKeys = await defaultServiceAppKeys()
       this.defaultApps = [{ clientId: OKTA_CLIENT_ID, publicKeys: [this.appKeys.rsa.publicJwk, this.appKeys.ec.publicJwk], scopes: [...OKTA_SCOPES], role: 'SUPER_ADMIN' }]
       this.loadApps(this.defaultApps)
     }
@@ -271,38 +325,35 @@ export class OktaEmulator extends ProviderEmulator {
 
   resetState() {
     const o = this.opts
-    /** @type {Map<string, OktaUser>} */
     this.users = new Map()
     this.loginIndex = new Map()
     this.profileAttrs = new Set(BASE_PROFILE)
     this.sortedIds = undefined
     for (const u of o.users ?? makeUsers(12)) this.addUser(u)
-    /** @type {Map<string, OktaGroup>} */
     this.groups = new Map((o.groups ?? []).map((g) => [g.id, { type: 'OKTA_GROUP', ...g, members: [...new Set(g.members)].sort() }]))
-    /** @type {Map<string, AdminRole>} API token -> admin role of the admin who created it */
     this.apiTokens = new Map(Object.entries(o.apiTokens ?? { [OKTA_API_TOKEN]: 'SUPER_ADMIN', [OKTA_READONLY_API_TOKEN]: 'READ_ONLY_ADMIN', [OKTA_HELPDESK_API_TOKEN]: 'HELP_DESK_ADMIN' }))
-    /** @type {Map<string, { clientId: string, publicKeys: Record<string, unknown>[], scopes: string[], role: AdminRole, dpopRequired: boolean }>} */
     this.apps = new Map()
     if (o.apps) this.loadApps(o.apps)
-    /** access token -> what it grants */
     this.accessTokens = new Map()
     /** Minted access tokens stop working (401) after serving this many API requests; undefined: only by time. */
     this.expireAccessTokensAfterRequests = undefined
     this.usedJtis = new Map()
     this.tokenTtlSeconds = o.tokenTtlSeconds ?? 3600
-    /** @type {Record<string, number>} per-window limits by bucket */
     this.rateLimits = { ...DEFAULT_RATE_LIMITS, ...(o.rateLimits ?? {}) }
     this.rateLimitWindowMs = o.rateLimitWindowMs ?? 60_000
     this.principalPercent = o.principalPercent ?? 50
     this.rateLimitHeaderScope = o.rateLimitHeaderScope ?? 'principal'
     this.concurrencyLimit = o.concurrencyLimit ?? 75
+    /** How long each /api/v1 request takes inside "Okta", holding a concurrency slot. */
+    this.processingMs = o.processingMs ?? 0
+    /** /api/v1 requests being processed now, and the most at once. */
+    this.active = 0
+    this.peakActive = 0
     /** Answer a `next` link whenever a page is full, even if the next page is empty. */
     this.emptyLastPage = o.emptyLastPage ?? false
     /** bucket -> { start, org, by: Map<principal, count> } */
     this.windows = new Map()
-    /** @type {Revocation[]} every accepted DELETE /users/{id}/sessions, in order */
     this.revocations = []
-    /** @type {Call[]} every answer the emulator itself gave (not injected faults), in order */
     this.calls = []
   }
 
@@ -486,13 +537,24 @@ export class OktaEmulator extends ProviderEmulator {
     if (req.path === TOKEN_PATH) return this.tokenEndpoint(req, ctx)
     if (!req.path.startsWith('/api/v1/')) return oktaError(404, 'E0000008', 'The requested path was not found')
 
-    // Concurrency first: it is measured on every request in flight (server.inFlight counts this one).
-    if (this.server.inFlight > this.concurrencyLimit) {
+    // Concurrency first: requests still being processed hold a slot (processingMs long).
+    if (this.active >= this.concurrencyLimit) {
       ctx.reason = 'concurrency'
       ctx.headers = { 'x-rate-limit-limit': '0', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.ceil(Date.now() / 1000) + 1) }
       return oktaError(429, 'E0000047', RATE_LIMIT_SUMMARY)
     }
+    this.active++
+    this.peakActive = Math.max(this.peakActive, this.active)
+    try {
+      const answer = await this.apiRoute(req, ctx)
+      if (this.processingMs > 0) await new Promise((resolve) => setTimeout(resolve, this.processingMs))
+      return answer
+    } finally {
+      this.active--
+    }
+  }
 
+  async apiRoute(req, ctx) {
     const op = matchOperation(req.method, req.path)
     const bucket = this.bucketOf(req.method, req.path) ?? 'other'
     ctx.bucket = bucket
@@ -646,7 +708,7 @@ export class OktaEmulator extends ProviderEmulator {
         lastMembershipUpdated: CREATED,
         objectClass: ['okta:user_group'],
         type: g.type,
-        profile: { name: g.name, description: g.description ?? null },
+        profile: { name: g.name, ...(g.description === undefined ? {} : { description: g.description }) },
         _links: {
           logo: [{ name: 'medium', href: `${org}/img/logos/groups/okta-medium.png`, type: 'image/png' }],
           users: { href: `${org}/api/v1/groups/${g.id}/users` },
@@ -829,7 +891,7 @@ export class OktaEmulator extends ProviderEmulator {
 
     const nowS = Math.floor(Date.now() / 1000)
     const accessToken = await new SignJWT({ ver: 1, cid: client.clientId, scp: granted })
-      .setProtectedHeader({ alg: 'RS256', kid: 'emu-org-as' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'emu-org-as' })
       .setIssuer(this.orgUrl)
       .setAudience(this.orgUrl)
       .setSubject(client.clientId)
