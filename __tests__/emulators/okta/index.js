@@ -299,7 +299,10 @@ export class OktaEmulator extends ProviderEmulator {
     return this.publicOrgUrl ?? this.origin
   }
 
-  /** Stand behind `url` (e.g. a Prism proxy): Link headers and the expected assertion audience use it. */
+  /**
+   * Stand behind `url` (e.g. a Prism proxy): Link headers and the expected assertion audience use it.
+   * @param {string | undefined} url undefined: back to the emulator's own origin
+   */
   setOrgUrl(url) {
     this.publicOrgUrl = url?.replace(/\/+$/, '')
   }
@@ -379,13 +382,18 @@ export class OktaEmulator extends ProviderEmulator {
     return user
   }
 
-  /** Changes a user's status or profile fields. */
+  /**
+   * Changes a user's status, profile fields or admin role.
+   * @param {string} id
+   * @param {{ status?: string, profile?: Record<string, unknown>, adminRole?: AdminRole }} [change]
+   */
   updateUser(id, { status, profile, adminRole } = {}) {
     const u = this.users.get(id)
     if (!u) throw new Error(`no user ${id}`)
     this.addUser({ ...u, ...(status ? { status } : {}), ...(adminRole !== undefined ? { adminRole } : {}), profile: { ...u.profile, ...(profile ?? {}) }, lastUpdated: new Date().toISOString() })
   }
 
+  /** @param {string} id */
   removeUser(id) {
     const u = this.users.get(id)
     if (!u) return
@@ -395,16 +403,19 @@ export class OktaEmulator extends ProviderEmulator {
     this.sortedIds = undefined
   }
 
+  /** @param {OktaGroup} g */
   addGroup(g) {
     this.groups.set(g.id, { type: 'OKTA_GROUP', ...g, members: [...new Set(g.members)].sort() })
   }
 
+  /** @param {string} groupId @param {string} userId */
   addToGroup(groupId, userId) {
     const g = this.groups.get(groupId)
     if (!g) throw new Error(`no group ${groupId}`)
     if (!g.members.includes(userId)) g.members = [...g.members, userId].sort()
   }
 
+  /** @param {string} groupId @param {string} userId */
   removeFromGroup(groupId, userId) {
     const g = this.groups.get(groupId)
     if (g) g.members = g.members.filter((m) => m !== userId)
@@ -415,13 +426,21 @@ export class OktaEmulator extends ProviderEmulator {
     for (const t of this.accessTokens.values()) t.expiresAt = 0
   }
 
-  /** Other clients use `n` requests of `bucket` in the current window (org-wide). */
+  /**
+   * Other clients use `n` requests of `bucket` in the current window (org-wide).
+   * @param {keyof typeof DEFAULT_RATE_LIMITS} bucket
+   * @param {number} n
+   */
   useBucket(bucket, n) {
     const w = this.window(bucket)
     w.org += n
   }
 
-  /** What a bucket has left in the current window for a principal ('ssws:<token>' / 'app:<clientId>') or the org. */
+  /**
+   * A bucket's current window, for a principal ('ssws:<first 12 characters of the token>' / 'app:<clientId>') or the org.
+   * @param {keyof typeof DEFAULT_RATE_LIMITS} bucket
+   * @param {string} [principal]
+   */
   rateLimitState(bucket, principal) {
     const w = this.window(bucket)
     const limit = this.rateLimits[bucket]
@@ -455,7 +474,10 @@ export class OktaEmulator extends ProviderEmulator {
     return this.requests.filter((r) => r.status === 429)
   }
 
-  /** The emulator's own 429s, by cause: 'rate-limit' or 'concurrency'. */
+  /**
+   * The emulator's own 429s (not injected ones), by cause.
+   * @param {'rate-limit' | 'concurrency'} [reason]
+   */
   rateLimited(reason) {
     return this.calls.filter((c) => c.status === 429 && (reason === undefined || c.reason === reason))
   }
