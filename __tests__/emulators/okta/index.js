@@ -3,14 +3,16 @@
 //   [S] okta/okta-management-openapi-spec @ fdda229e (release 2026.06.3), dist/2026.06.3/management-minimal.yaml
 //       (operationIds listUsers, getUser, revokeUserSessions, getGroup, listGroupUsers) and oauth-minimal.yaml
 //       (operationId token); the slices are vendored under __tests__/contracts/okta{,-oauth}/.
-//   [C] okta/okta-developer-docs @ 468de9c5: data/error-codes.json and data/oauth2-error-codes.json (the error
-//       catalogues behind developer.okta.com/docs/reference/error-codes), docs/reference/core-okta-api (errors,
-//       Link header paging, filter operators, X-Okta-Request-Id), docs/reference/rl-global-mgmt and
-//       rl-global-enduser (per-minute buckets), rl2-token-oauth (50 % per token/app), rl2-monitor (headers,
-//       one-minute interval, concurrent-limit headers 0/0), rl2-concurrency (75 at once),
-//       docs/guides/implement-oauth-for-okta-serviceapp (private_key_jwt claims, token response, 1 h lifetime),
-//       docs/guides/implement-oauth-for-okta (".manage scopes also allow GET"), legacy docs/reference/api/users
-//       and groups pages (404 body "Not found: Resource not found: <id> (User)", limit maximum 200).
+//   [C] okta/okta-developer-docs (packages/@okta/vuepress-site/...) @ 468de9c5: data/error-codes.json and
+//       data/oauth2-error-codes.json (the error catalogues behind developer.okta.com/docs/reference/error-codes),
+//       docs/reference/core-okta-api (errors, Link header paging, filter operators, X-Okta-Request-Id),
+//       rl2-token-oauth (50 % per token/app), rl2-monitor (headers, one-minute interval, concurrent-limit headers
+//       0/0), rl2-concurrency (75 at once), docs/guides/implement-oauth-for-okta-serviceapp (private_key_jwt
+//       claims, exp at most 1 h ahead, token response, 1 h token lifetime), docs/guides/implement-oauth-for-okta
+//       (".manage scopes also allow GET"); older revisions of pages since removed: docs/reference/rl-global-mgmt
+//       and rl-global-enduser @ ec652bd5 (per-minute buckets), docs/reference/api/users @ b276a96d (404 body
+//       "Not found: Resource not found: <id> (User)", list limit maximum 200, clear sessions), api/groups
+//       @ 70116b50 (member list default limit 1000).
 //   [G] okta/okta-sdk-golang#145: a token requested with an ungranted scope is still minted (with the granted
 //       ones); the API then answers 403 with no body and WWW-Authenticate error="insufficient_scope".
 //   [P] okta/okta-powershell-cli#86: an Authorization header without the SSWS scheme gets 403 E0000005.
