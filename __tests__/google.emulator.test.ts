@@ -41,12 +41,24 @@ const ZOOM = '371928465012-zm9a8b7c6d5e4f3g2h1i0j9k8l7m6n5o.apps.googleuserconte
 let base = ''
 let key: ReturnType<typeof emu.serviceAccountKey>
 let token = ''
+type Proxy = Awaited<ReturnType<typeof startContractProxy>>
+// Prism takes a few seconds to start: it starts with the emulator and runs while the direct tests do.
+let proxyStarting: Promise<Proxy | Error> = Promise.resolve(new Error('not started'))
+// A key Google never registered, and a second registered key (RSA generation runs off the main thread).
+let foreign: ReturnType<typeof emu.serviceAccountKey>
+let second: ReturnType<typeof emu.serviceAccountKey>
 
 beforeAll(async () => {
   base = await emu.start()
   key = emu.serviceAccountKey()
+  proxyStarting = startContractProxy({ spec: contractPath('google'), upstream: emu.origin }).catch((e: Error) => e)
+  ;[foreign, second] = await Promise.all([emu.foreignServiceAccountKey(), emu.addServiceAccountKey()])
 })
-afterAll(() => emu.stop())
+afterAll(async () => {
+  const proxy = await proxyStarting
+  if (!(proxy instanceof Error)) await proxy.stop()
+  await emu.stop()
+})
 beforeEach(() => {
   emu.reset()
   token = emu.registerAccessToken()
@@ -112,13 +124,11 @@ describe('token endpoint (JWT bearer, domain-wide delegation)', () => {
   })
 
   it('verifies the RS256 signature against the registered keys, by kid', async () => {
-    const foreign = await emu.foreignServiceAccountKey()
     expect(await exchange(await assertion({}, {}, foreign))).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } })
     // A real key but another key's id.
     expect((await exchange(await assertion({}, { kid: foreign.private_key_id }))).body.error_description).toBe('Invalid JWT Signature.')
     // No kid: every enabled key of the account is tried.
     expect((await exchange(await assertion({}, { kid: undefined }))).status).toBe(200)
-    const second = await emu.addServiceAccountKey()
     expect((await exchange(await assertion({}, {}, second))).status).toBe(200)
     emu.setServiceAccountKeyEnabled(second.private_key_id, false)
     expect((await exchange(await assertion({}, {}, second))).body.error_description).toBe('Invalid JWT Signature.')
@@ -453,7 +463,7 @@ describe('quota', () => {
   })
 
   it('answers 403 userRateLimitExceeded over a real sliding window, without Retry-After, and recovers', async () => {
-    emu.setQuota({ limit: 5, windowMs: 400 })
+    emu.setQuota({ limit: 5, windowMs: 60_000 })
     const statuses: number[] = []
     for (let i = 0; i < 6; i++) statuses.push((await call('POST', `${API_BASE}/users/user${i + 1}@example.com/signOut`)).status)
     expect(statuses).toEqual([204, 204, 204, 204, 204, 403])
@@ -465,8 +475,13 @@ describe('quota', () => {
     expect(emu.quotaDenials).toBe(2)
     // quotaUser is a separate bucket.
     expect((await get('/users/user1@example.com?quotaUser=worker-2')).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 450))
+    emu.advanceClock(59_000)
+    expect((await get('/users/user1@example.com')).status).toBe(403)
+    emu.advanceClock(1_000)
     expect((await get('/users/user1@example.com')).status).toBe(200)
+    // A token ages with the clock too.
+    emu.advanceClock(3600_000)
+    expect((await get('/users/user1@example.com')).status).toBe(401)
   })
 
   it('answers the other documented quota reasons: quotaExceeded 403, rateLimitExceeded 429; Retry-After only on request', async () => {
@@ -524,11 +539,12 @@ describe('reset and the rest of the surface', () => {
 })
 
 describe('through the contract proxy (Prism with the vendored discovery slice)', () => {
-  let proxy: Awaited<ReturnType<typeof startContractProxy>>
+  let proxy: Proxy
   beforeAll(async () => {
-    proxy = await startContractProxy({ spec: contractPath('google'), upstream: emu.origin })
+    const started = await proxyStarting
+    if (started instanceof Error) throw started
+    proxy = started
   }, 30_000)
-  afterAll(() => proxy?.stop())
   beforeEach(() => proxy.reset())
 
   const via = (method: string, path: string, t?: string | null) => call(method, path, { origin: proxy.origin, token: t })

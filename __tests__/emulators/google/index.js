@@ -268,6 +268,8 @@ export class GoogleEmulator extends ProviderEmulator {
     this.signedOut = []
     /** @type {{ userId: string, primaryEmail: string, clientId: string, displayText: string, at: number }[]} every deleted token */
     this.revokedTokens = []
+    /** Added to the wall clock for quota windows and token expiry (advanceClock); 0 after reset(). */
+    this.clockOffsetMs = 0
     /** Quota buckets: key -> admitted request times; and how many requests the quota refused. */
     this.buckets = new Map()
     this.quotaDenials = 0
@@ -429,6 +431,7 @@ export class GoogleEmulator extends ProviderEmulator {
     this.revokedTokens = []
     this.buckets.clear()
     this.quotaDenials = 0
+    this.clockOffsetMs = 0
     this.quota = this.defaultQuota && { ...this.defaultQuota }
     this.delegation = new Map([...this.initialDelegation].map(([k, v]) => [k, new Set(v)]))
     this.expireTokensAfterRequests = undefined
@@ -501,7 +504,7 @@ export class GoogleEmulator extends ProviderEmulator {
    */
   registerAccessToken({ subject = this.admin, scopes = DEFAULT_DELEGATED_SCOPES, ttlSeconds = this.tokenTtlSeconds, token, project = GOOGLE_PROJECT_ID } = {}) {
     const value = token ?? `ya29.a0${randomBytes(24).toString('base64url')}`
-    this.accessTokens.set(value, { token: value, subject: subject.toLowerCase(), scopes: new Set(scopes), expiresAt: Date.now() + ttlSeconds * 1000, clientId: GOOGLE_CLIENT_ID, project, source: 'registered', ttlSeconds, uses: 0 })
+    this.accessTokens.set(value, { token: value, subject: subject.toLowerCase(), scopes: new Set(scopes), expiresAt: this.now() + ttlSeconds * 1000, clientId: GOOGLE_CLIENT_ID, project, source: 'registered', ttlSeconds, uses: 0 })
     return value
   }
 
@@ -513,6 +516,16 @@ export class GoogleEmulator extends ProviderEmulator {
   /** Tokens the token endpoint minted, in order. */
   mintedTokens() {
     return [...this.accessTokens.values()].filter((t) => t.source === 'jwt')
+  }
+
+  /** The emulator's clock: wall time plus what advanceClock() added. */
+  now() {
+    return Date.now() + this.clockOffsetMs
+  }
+
+  /** Moves the emulator's clock forward (quota windows refill, access tokens age) without waiting. */
+  advanceClock(ms) {
+    this.clockOffsetMs += ms
   }
 
   /**
@@ -538,7 +551,7 @@ export class GoogleEmulator extends ProviderEmulator {
     if (token === undefined) return unauthenticated('missing', op)
     const t = this.accessTokens.get(token)
     if (!t) return unauthenticated('unknown', op)
-    if (Date.now() >= t.expiresAt) return unauthenticated('expired', op)
+    if (this.now() >= t.expiresAt) return unauthenticated('expired', op)
     t.uses++
     if (this.expireTokensAfterRequests !== undefined && t.uses >= this.expireTokensAfterRequests) t.expiresAt = 0
     if (!METHOD_SCOPES[op].some((s) => t.scopes.has(s))) return insufficientScopes(op)
@@ -574,7 +587,7 @@ export class GoogleEmulator extends ProviderEmulator {
   /** undefined when the bucket admits one more request now; the quota answer otherwise. */
   takeQuota(key) {
     const { limit, windowMs } = /** @type {{ limit: number, windowMs: number }} */ (this.quota)
-    const now = Date.now()
+    const now = this.now()
     let times = this.buckets.get(key)
     if (!times) this.buckets.set(key, (times = []))
     let drop = 0
@@ -667,7 +680,7 @@ export class GoogleEmulator extends ProviderEmulator {
       subject = user.primaryEmail
     }
     const token = `ya29.c.${randomBytes(32).toString('base64url')}`
-    this.accessTokens.set(token, { token, subject, scopes: new Set(scopes), expiresAt: Date.now() + this.tokenTtlSeconds * 1000, clientId: sa.clientId, project: sa.projectId, source: 'jwt', ttlSeconds: this.tokenTtlSeconds, uses: 0 })
+    this.accessTokens.set(token, { token, subject, scopes: new Set(scopes), expiresAt: this.now() + this.tokenTtlSeconds * 1000, clientId: sa.clientId, project: sa.projectId, source: 'jwt', ttlSeconds: this.tokenTtlSeconds, uses: 0 })
     return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache, no-store, max-age=0, must-revalidate' }, body: { access_token: token, expires_in: this.tokenTtlSeconds, token_type: 'Bearer' } }
   }
 
