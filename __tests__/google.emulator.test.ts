@@ -107,6 +107,7 @@ describe('token endpoint (JWT bearer, domain-wide delegation)', () => {
     expect(r.body).toEqual({ access_token: expect.stringMatching(/^ya29\./), expires_in: 3599, token_type: 'Bearer' })
     expect(key).toMatchObject({ type: 'service_account', client_email: GOOGLE_CLIENT_EMAIL, client_id: GOOGLE_CLIENT_ID, token_uri: `${emu.origin}/token` })
     expect(key.private_key).toMatch(/^-----BEGIN PRIVATE KEY-----\n/)
+    expect(JSON.parse(emu.serviceAccountKeyJson())).toEqual(key)
     const out = await call('POST', `${API_BASE}/users/user2@example.com/signOut`, { token: r.body.access_token })
     expect(out.status).toBe(204)
     expect(emu.signedOut.map((s) => s.primaryEmail)).toEqual(['user2@example.com'])
@@ -343,12 +344,29 @@ describe('users', () => {
     expect((await get(`/users?customer=my_customer&query=${encodeURIComponent('manager=boss@example.com')}`)).body.error.message).toContain('does not model')
   })
 
-  it('lists users fast enough for 10,000+', () => {
+  it('builds and lists 10,000+ users fast enough for benchmarks', async () => {
     const t0 = Date.now()
     const many = makeUsers(20_000)
     expect(Date.now() - t0).toBeLessThan(500)
     expect(new Set(many.map((u) => u.id)).size).toBe(20_000)
     expect(new Set(many.map((u) => u.primaryEmail)).size).toBe(20_000)
+    const big = new GoogleEmulator({ users: makeUsers(10_000), quota: false })
+    const origin = await big.start()
+    try {
+      const bigToken = big.registerAccessToken()
+      let pageToken = ''
+      let count = 0
+      const t1 = Date.now()
+      do {
+        const r = await call('GET', `${API_BASE}/users?customer=my_customer&maxResults=500&query=isSuspended%3Dfalse&fields=nextPageToken,users(primaryEmail)${pageToken && `&pageToken=${pageToken}`}`, { origin, token: bigToken })
+        count += r.body.users.length
+        pageToken = r.body.nextPageToken ?? ''
+      } while (pageToken)
+      expect(count).toBe(9601) // 10,000 - 400 suspended + the admin
+      expect(Date.now() - t1).toBeLessThan(3000)
+    } finally {
+      await big.stop()
+    }
   })
 })
 
@@ -362,6 +380,7 @@ describe('signOut and tokens', () => {
     expect(emu.signedOut.map((s) => [s.primaryEmail, s.userKey])).toEqual([['user14@example.com', 'alias14@example.com'], ['user15@example.com', id]])
     expect(emu.isSignedOut('user14@example.com')).toBe(true)
     expect(emu.isSignedOut('user16@example.com')).toBe(false)
+    expect(emu.signedOutEmails()).toEqual(new Set(['user14@example.com', 'user15@example.com']))
     expect(emu.signOutRequests()).toHaveLength(2)
     expect((await call('POST', `${API_BASE}/users/nobody@example.com/signOut`)).body.error.message).toBe('Resource Not Found: userKey')
     expect((await call('GET', `${API_BASE}/users/user14@example.com/signOut`)).status).toBe(404)

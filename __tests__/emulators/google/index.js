@@ -52,13 +52,19 @@
 // Pre-minted tokens (the keyless route: google-github-actions/auth with access_token_subject) are registered
 // with registerAccessToken({subject, scopes}).
 //
-// Unconfirmed (built from the closest evidence; see the report): the 403 for a user key in a foreign domain;
-// tokens.delete for an unknown clientId (404 "Resource Not Found: clientId"); members.list maxResults above 200
-// (capped to 200); includeDerivedMembership also listing the nested GROUP entries; exact wording of the
-// ESF-style 400s and of the aud/iat errors; query matching details (":" is a whole-word match, ":x*" a prefix,
-// orgUnitPath=/X matches /X and its sub-units, a bare word matches givenName/familyName/email prefixes);
-// the `status` field on forbidden/quota bodies; default users.list order (insertion order here); empty lists
-// omit the array field (users, members, items) as Google's JSON does for empty repeated fields.
+// Unconfirmed (built from the closest evidence; see the report): the 403 for a user or group key in a foreign
+// domain; tokens.delete/get for an unknown clientId (404 "Resource Not Found: clientId"); members.list
+// maxResults above 200 (capped to 200; the discovery declares no maximum); includeDerivedMembership also
+// listing the nested GROUP entries (each member once); the wording of the ESF-style 400s, of the aud error and
+// of the quota messages; the `status` field on forbidden/quota bodies; a garbage or foreign pageToken -> 400
+// invalid; query matching details (":" is a whole-word match, ":x*" a prefix, orgUnitPath=/X matches /X and its
+// sub-units and needs the leading "/", a bare word matches givenName/familyName/email prefixes; documented
+// fields the emulator does not model are refused with a 400 that says so); users.list order (insertion order
+// unless orderBy); empty lists omit the array (users, members, items) as Google's JSON omits empty repeated
+// fields. Token endpoint: only form bodies (the documented encoding), iat up to 300 s in the future, a JWT sub
+// must be the primary email or id (not an alias), a scope not delegated answers unauthorized_client (the
+// error table also lists access_denied for it), a token for a suspended subject is refused at the API (403).
+// Delegated-admin privileges use emulator names: users.read, users.security, groups.read.
 import { createHash, generateKeyPair, randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose'
@@ -234,8 +240,11 @@ export class GoogleEmulator extends ProviderEmulator {
     this.domains = [this.domain, ...(opts.secondaryDomains ?? [])].map((d) => d.toLowerCase())
     this.customerId = opts.customerId ?? GOOGLE_CUSTOMER_ID
     this.admin = (opts.admin ?? GOOGLE_ADMIN).toLowerCase()
+    /** Lifetime of minted tokens (expires_in); restored by reset(). */
     this.tokenTtlSeconds = opts.tokenTtlSeconds ?? 3599
+    /** Whether the service account itself holds an admin role (tokens without sub); restored by reset(). */
     this.serviceAccountIsAdmin = opts.serviceAccountIsAdmin ?? false
+    this.initialSettings = { tokenTtlSeconds: this.tokenTtlSeconds, serviceAccountIsAdmin: this.serviceAccountIsAdmin }
     this.defaultQuota = opts.quota === false ? undefined : { limit: 2400, windowMs: 60_000, reason: 'userRateLimitExceeded', ...(opts.quota ?? {}) }
     this.quota = this.defaultQuota && { ...this.defaultQuota }
     const users = (opts.users ?? makeUsers(20)).map(normalizeUser)
@@ -399,7 +408,12 @@ export class GoogleEmulator extends ProviderEmulator {
   /** Is this user signed out (at least one accepted signOut since the last reset)? */
   isSignedOut(userKey) {
     const u = this.userByKey(userKey)
-    return u !== undefined && this.signedOut.some((s) => s.userId === u.id)
+    return u !== undefined && u.signOuts > 0
+  }
+
+  /** Primary emails of every user signed out since the last reset. */
+  signedOutEmails() {
+    return new Set(this.signedOut.map((s) => s.primaryEmail))
   }
 
   /** Requests to the mutating Directory endpoints (signOut and token deletes). */
@@ -436,6 +450,7 @@ export class GoogleEmulator extends ProviderEmulator {
     this.delegation = new Map([...this.initialDelegation].map(([k, v]) => [k, new Set(v)]))
     this.expireTokensAfterRequests = undefined
     this.beforeOperation = undefined
+    Object.assign(this, this.initialSettings)
     for (const [token, t] of this.accessTokens) {
       if (t.source === 'jwt') this.accessTokens.delete(token)
       else Object.assign(t, { expiresAt: Date.now() + t.ttlSeconds * 1000, uses: 0 })
@@ -474,6 +489,11 @@ export class GoogleEmulator extends ProviderEmulator {
   /** Disables (or re-enables) a service account key: assertions signed with it then fail. */
   setServiceAccountKeyEnabled(keyId, enabled) {
     for (const sa of this.serviceAccounts.values()) for (const k of sa.keys) if (k.id === keyId) k.enabled = enabled
+  }
+
+  /** serviceAccountKey() as the JSON text the console downloads (what the action's `token` input holds). */
+  serviceAccountKeyJson(opts = {}) {
+    return JSON.stringify(this.serviceAccountKey(opts), null, 2)
   }
 
   keyJson(sa, key) {
