@@ -347,7 +347,7 @@ describe('users', () => {
   it('builds and lists 10,000+ users fast enough for benchmarks', async () => {
     const t0 = Date.now()
     const many = makeUsers(20_000)
-    expect(Date.now() - t0).toBeLessThan(500)
+    expect(Date.now() - t0).toBeLessThan(1500)
     expect(new Set(many.map((u) => u.id)).size).toBe(20_000)
     expect(new Set(many.map((u) => u.primaryEmail)).size).toBe(20_000)
     const big = new GoogleEmulator({ users: makeUsers(10_000), quota: false })
@@ -363,7 +363,7 @@ describe('users', () => {
         pageToken = r.body.nextPageToken ?? ''
       } while (pageToken)
       expect(count).toBe(9601) // 10,000 - 400 suspended + the admin
-      expect(Date.now() - t1).toBeLessThan(3000)
+      expect(Date.now() - t1).toBeLessThan(5000)
     } finally {
       await big.stop()
     }
@@ -580,7 +580,7 @@ describe('through the contract proxy (Prism with the vendored discovery slice)',
       await via('GET', `${API_BASE}/groups/leavers%40example.com`, groupToken)
     ]
     expect(answers.map((a) => a.status)).toEqual([200, 200, 204, 200, 204, 200, 200])
-    await proxy.settle()
+    await proxy.settle(600)
     expect(proxy.received).toHaveLength(7)
     expect(proxy.requestViolations()).toEqual([])
     expect(proxy.responseViolations()).toEqual([])
@@ -591,7 +591,7 @@ describe('through the contract proxy (Prism with the vendored discovery slice)',
     expect((await via('GET', `${API_BASE}/users?customer=my_customer&maxResults=0`)).status).toBe(400)
     await via('GET', `${API_BASE}/users/user7%40example.com`, null)
     await via('PUT', `${API_BASE}/users/user7%40example.com`)
-    await proxy.settle()
+    await proxy.settle(1000)
     const messages = proxy.requestViolations().map((v) => v.message)
     expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/maxresults must be >= 1/i), 'Invalid security scheme used', 'Selected route not found']))
   })
