@@ -6,10 +6,13 @@
 // Reads __tests__/contracts/<provider>/slice.json:
 //   { "source": { "repo": "owner/name", "commit": "<sha>", "path": "<path in the repo>", "url": "<where to read it>" },
 //     "format": "openapi" | "discovery",
-//     "operations": [["post", "/users/terminate_sessions"], ...] }
+//     "operations": [["post", "/users/terminate_sessions"], ...],
+//     "dropParameters": { "names": ["token"], "why": "..." } }   (optional: a recorded correction of a stale description)
 // and writes __tests__/contracts/<provider>/openapi.json: the listed operations with every component they
 // reference (transitively), the servers, security schemes, and an `x-sliced-from` block naming the source
 // and commit. `format: discovery` documents (Google) are first converted to OpenAPI by ./discovery.mjs.
+// A Swagger 2 source (`format: openapi`, e.g. Slack's) stays Swagger 2: its host/basePath/schemes,
+// securityDefinitions and the definitions/parameters/responses its operations reference are kept (Prism reads it).
 // Offline: the source document is a local file (a checkout of the vendor's repository at that commit).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -18,6 +21,8 @@ import { parse } from 'yaml'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
+/** Reusable parts a slice keeps: OpenAPI 3 components, and Swagger 2 definitions/parameters/responses. */
+const LOCAL_REF = /^#\/(components|definitions|parameters|responses)\//
 
 /** Every `#/components/...` reference reachable from `node`, followed through the components themselves. */
 export function referencedComponents(doc, node) {
@@ -29,7 +34,7 @@ export function referencedComponents(doc, node) {
       pending.push(...value)
     } else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
-        if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/') && !found.has(v)) {
+        if (k === '$ref' && typeof v === 'string' && LOCAL_REF.test(v) && !found.has(v)) {
           found.add(v)
           pending.push(resolvePointer(doc, v))
         } else {
@@ -52,31 +57,53 @@ function resolvePointer(doc, ref) {
 }
 
 /**
- * The slice of an OpenAPI 3 document holding only `operations` ([method, path] pairs, path as written in
- * the document) and what they reference. Throws when an operation is not in the document.
+ * The slice of an OpenAPI 3 (or Swagger 2) document holding only `operations` ([method, path] pairs, path
+ * as written in the document) and what they reference. Throws when an operation is not in the document.
+ * `dropParameters`: names of operation parameters to leave out (a documented correction of a stale
+ * description, e.g. Slack's 2020 spec still requires a `token` parameter where the token now goes in the
+ * Authorization header); throws when a named parameter is in none of the operations.
  */
-export function sliceOpenApi(doc, operations) {
+export function sliceOpenApi(doc, operations, { dropParameters = [] } = {}) {
   const paths = {}
+  const dropped = new Set()
   for (const [methodRaw, path] of operations) {
     const method = methodRaw.toLowerCase()
     if (!METHODS.includes(method)) throw new Error(`${methodRaw} is not an HTTP method`)
     const item = doc.paths?.[path]
     if (item?.[method] === undefined) throw new Error(`${method.toUpperCase()} ${path} is not in the source document`)
     paths[path] ??= Object.fromEntries(Object.entries(item).filter(([k]) => !METHODS.includes(k)))
-    paths[path][method] = item[method]
+    let op = item[method]
+    if (dropParameters.length > 0 && Array.isArray(op.parameters)) {
+      const kept = op.parameters.filter((p) => !dropParameters.includes(p?.name))
+      for (const p of op.parameters) if (dropParameters.includes(p?.name)) dropped.add(p.name)
+      op = { ...op, parameters: kept }
+    }
+    paths[path][method] = op
   }
-  const out = { openapi: doc.openapi, info: doc.info, servers: doc.servers, paths }
+  const missing = dropParameters.filter((n) => !dropped.has(n))
+  if (missing.length > 0) throw new Error(`dropParameters: ${missing.join(', ')} in none of the operations`)
+  const swagger2 = typeof doc.swagger === 'string'
+  const out = swagger2
+    ? Object.fromEntries(['swagger', 'info', 'host', 'basePath', 'schemes', 'consumes', 'produces'].filter((k) => doc[k] !== undefined).map((k) => [k, doc[k]]))
+    : { openapi: doc.openapi, info: doc.info, servers: doc.servers }
+  out.paths = paths
   const security = doc.security
   if (security !== undefined) out.security = security
   const refs = referencedComponents(doc, { paths, security })
-  const schemes = doc.components?.securitySchemes
   const components = {}
-  if (schemes !== undefined) components.securitySchemes = schemes
+  if (swagger2) {
+    if (doc.securityDefinitions !== undefined) out.securityDefinitions = doc.securityDefinitions
+  } else {
+    const schemes = doc.components?.securitySchemes
+    if (schemes !== undefined) components.securitySchemes = schemes
+  }
   for (const ref of [...refs].sort()) {
-    const [, , section, ...rest] = ref.split('/')
-    const name = rest.join('/').replace(/~1/g, '/').replace(/~0/g, '~')
-    components[section] ??= {}
-    components[section][name] = resolvePointer(doc, ref)
+    const parts = ref.split('/').slice(1)
+    // '#/components/<section>/<name>' in OpenAPI 3; '#/<definitions|parameters|responses>/<name>' in Swagger 2
+    const [holder, section] = parts[0] === 'components' ? [components, parts[1]] : [out, parts[0]]
+    const name = parts.slice(parts[0] === 'components' ? 2 : 1).join('/').replace(/~1/g, '/').replace(/~0/g, '~')
+    holder[section] ??= {}
+    holder[section][name] = resolvePointer(doc, ref)
   }
   if (Object.keys(components).length > 0) out.components = components
   return out
@@ -100,10 +127,17 @@ async function main() {
     const { discoveryToOpenApi } = await import('./discovery.mjs')
     doc = discoveryToOpenApi(doc, config)
   }
-  const sliced = sliceOpenApi(doc, config.operations)
-  sliced['x-sliced-from'] = { ...config.source, operations: config.operations.map(([m, p]) => `${m.toUpperCase()} ${p}`), by: 'scripts/contracts/slice.mjs' }
+  const sliced = sliceOpenApi(doc, config.operations, { dropParameters: config.dropParameters?.names ?? [] })
+  sliced['x-sliced-from'] = {
+    ...config.source,
+    operations: config.operations.map(([m, p]) => `${m.toUpperCase()} ${p}`),
+    ...(config.dropParameters ? { droppedParameters: config.dropParameters } : {}),
+    by: 'scripts/contracts/slice.mjs'
+  }
   writeFileSync(join(dir, 'openapi.json'), `${JSON.stringify(sliced, null, 1)}\n`)
-  console.log(`wrote ${join('__tests__', 'contracts', provider, 'openapi.json')}: ${config.operations.length} operations, ${Object.values(sliced.components ?? {}).reduce((n, s) => n + Object.keys(s).length, 0)} components`)
+  const sections = [...Object.values(sliced.components ?? {}), sliced.definitions, sliced.parameters, sliced.responses]
+  const parts = sections.reduce((n, s) => n + Object.keys(s ?? {}).length, 0)
+  console.log(`wrote ${join('__tests__', 'contracts', provider, 'openapi.json')}: ${config.operations.length} operations, ${parts} components`)
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main()
