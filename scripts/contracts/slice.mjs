@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Re-slices a vendor's published API description down to the operations this action sends.
 //
-//   node scripts/contracts/slice.mjs <provider> --from <path to the vendor's document>
+//   node scripts/contracts/slice.mjs <provider> --from <path to the vendor's document> [--from <another> ...]
+//
+// Several --from documents (a vendor that publishes its description split in modules, e.g. Microsoft
+// Graph's per-module files) are merged first: paths and components united, the first one given wins.
 //
 // Reads __tests__/contracts/<provider>/slice.json:
 //   { "source": { "repo": "owner/name", "commit": "<sha>", "path": "<path in the repo>", "url": "<where to read it>" },
 //     "format": "openapi" | "discovery",
-//     "operations": [["post", "/users/terminate_sessions"], ...] }
+//     "operations": [["post", "/users/terminate_sessions"], ...],
+//     "keepSchemas": ["optional: the only schemas kept whole; others they reach are left open"] }
 // and writes __tests__/contracts/<provider>/openapi.json: the listed operations with every component they
 // reference (transitively), the servers, security schemes, and an `x-sliced-from` block naming the source
 // and commit. `format: discovery` documents (Google) are first converted to OpenAPI by ./discovery.mjs.
@@ -20,7 +24,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
 
 /** Every `#/components/...` reference reachable from `node`, followed through the components themselves. */
-export function referencedComponents(doc, node) {
+export function referencedComponents(doc, node, keep) {
   const found = new Set()
   const pending = [node]
   while (pending.length > 0) {
@@ -31,7 +35,8 @@ export function referencedComponents(doc, node) {
       for (const [k, v] of Object.entries(value)) {
         if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/') && !found.has(v)) {
           found.add(v)
-          pending.push(resolvePointer(doc, v))
+          const target = resolvePointer(doc, v)
+          if (keep === undefined || !v.startsWith('#/components/schemas/') || keep.has(v)) pending.push(target)
         } else {
           pending.push(v)
         }
@@ -55,7 +60,7 @@ function resolvePointer(doc, ref) {
  * The slice of an OpenAPI 3 document holding only `operations` ([method, path] pairs, path as written in
  * the document) and what they reference. Throws when an operation is not in the document.
  */
-export function sliceOpenApi(doc, operations) {
+export function sliceOpenApi(doc, operations, { keepSchemas } = {}) {
   const paths = {}
   for (const [methodRaw, path] of operations) {
     const method = methodRaw.toLowerCase()
@@ -68,7 +73,12 @@ export function sliceOpenApi(doc, operations) {
   const out = { openapi: doc.openapi, info: doc.info, servers: doc.servers, paths }
   const security = doc.security
   if (security !== undefined) out.security = security
-  const refs = referencedComponents(doc, { paths, security })
+  // keepSchemas (optional): only these schemas keep their definition; every other schema they reach is
+  // emitted open (accepts any value) and its own references are not followed. For descriptions whose
+  // schema graph is too large and cyclic for the proxy to load whole (Microsoft Graph: a user reaches
+  // most of the service through its navigation properties).
+  const keep = keepSchemas === undefined ? undefined : new Set(keepSchemas.map((n) => `#/components/schemas/${n.replace(/~/g, '~0').replace(/\//g, '~1')}`))
+  const refs = referencedComponents(doc, { paths, security }, keep)
   const schemes = doc.components?.securitySchemes
   const components = {}
   if (schemes !== undefined) components.securitySchemes = schemes
@@ -76,9 +86,28 @@ export function sliceOpenApi(doc, operations) {
     const [, , section, ...rest] = ref.split('/')
     const name = rest.join('/').replace(/~1/g, '/').replace(/~0/g, '~')
     components[section] ??= {}
-    components[section][name] = resolvePointer(doc, ref)
+    components[section][name] =
+      keep !== undefined && section === 'schemas' && !keep.has(ref)
+        ? { description: `${name}: left open in this slice (see x-sliced-from)`, 'x-sliced-open': true }
+        : resolvePointer(doc, ref)
   }
   if (Object.keys(components).length > 0) out.components = components
+  return out
+}
+
+/** One document from several parts of the same description: paths and components united, first wins. */
+export function mergeDocuments(docs) {
+  const [first, ...rest] = docs
+  const out = { ...first, paths: { ...first.paths }, components: { ...(first.components ?? {}) } }
+  for (const [section, entries] of Object.entries(out.components)) out.components[section] = { ...entries }
+  for (const doc of rest) {
+    for (const [path, item] of Object.entries(doc.paths ?? {})) {
+      out.paths[path] = { ...item, ...(out.paths[path] ?? {}) }
+    }
+    for (const [section, entries] of Object.entries(doc.components ?? {})) {
+      out.components[section] = { ...entries, ...(out.components[section] ?? {}) }
+    }
+  }
   return out
 }
 
@@ -88,20 +117,32 @@ function readDocument(file) {
 }
 
 async function main() {
-  const [provider, flag, from] = process.argv.slice(2)
-  if (!provider || flag !== '--from' || !from) {
-    console.error('usage: node scripts/contracts/slice.mjs <provider> --from <vendor document>')
+  const [provider, ...rest] = process.argv.slice(2)
+  const froms = []
+  for (let i = 0; i < rest.length; i += 2) {
+    if (rest[i] !== '--from' || !rest[i + 1]) froms.length = 0
+    else froms.push(rest[i + 1])
+    if (froms.length === 0) break
+  }
+  if (!provider || froms.length === 0 || froms.length * 2 !== rest.length) {
+    console.error('usage: node scripts/contracts/slice.mjs <provider> --from <vendor document> [--from <another part> ...]')
     process.exit(2)
   }
   const dir = join(root, '__tests__', 'contracts', provider)
   const config = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8'))
-  let doc = readDocument(resolve(from))
+  const parts = froms.map((f) => readDocument(resolve(f)))
+  let doc = parts.length === 1 ? parts[0] : mergeDocuments(parts)
   if (config.format === 'discovery') {
     const { discoveryToOpenApi } = await import('./discovery.mjs')
     doc = discoveryToOpenApi(doc, config)
   }
-  const sliced = sliceOpenApi(doc, config.operations)
-  sliced['x-sliced-from'] = { ...config.source, operations: config.operations.map(([m, p]) => `${m.toUpperCase()} ${p}`), by: 'scripts/contracts/slice.mjs' }
+  const sliced = sliceOpenApi(doc, config.operations, { keepSchemas: config.keepSchemas })
+  sliced['x-sliced-from'] = {
+    ...config.source,
+    operations: config.operations.map(([m, p]) => `${m.toUpperCase()} ${p}`),
+    ...(config.keepSchemas ? { keepSchemas: config.keepSchemas } : {}),
+    by: 'scripts/contracts/slice.mjs'
+  }
   writeFileSync(join(dir, 'openapi.json'), `${JSON.stringify(sliced, null, 1)}\n`)
   console.log(`wrote ${join('__tests__', 'contracts', provider, 'openapi.json')}: ${config.operations.length} operations, ${Object.values(sliced.components ?? {}).reduce((n, s) => n + Object.keys(s).length, 0)} components`)
 }
