@@ -192,9 +192,8 @@ export class EntraEmulator extends ProviderEmulator {
     this.tenantId = opts.tenantId ?? ENTRA_TENANT_ID
     this.tenantDomain = opts.tenantDomain ?? ENTRA_TENANT_DOMAIN
     this.github = new GitHubOidcEmulator(opts.github)
-    /** @type {EntraApp} */
-    this.app = {
-      clientId: opts.clientId ?? ENTRA_CLIENT_ID,
+    this.initialApp = {
+      clientId: (opts.clientId ?? ENTRA_CLIENT_ID).toLowerCase(),
       displayName: 'terminate-sessions',
       roles: [...(opts.roles ?? DEFAULT_ROLES)],
       secrets: [{ value: opts.clientSecret ?? ENTRA_CLIENT_SECRET }],
@@ -202,9 +201,13 @@ export class EntraEmulator extends ProviderEmulator {
         { name: 'github-offboarding', issuer: GITHUB_ISSUER, subject: DEFAULT_SUBJECT, audiences: [TOKEN_EXCHANGE_AUDIENCE] }
       ]
     }
-    this.tokenTtlSeconds = opts.tokenTtlSeconds ?? 3599
+    /** @type {EntraApp} the app registration: change roles, secrets or federated credentials here (reset() restores them) */
+    this.app = cloneApp(this.initialApp)
+    this.initialTokenTtlSeconds = opts.tokenTtlSeconds ?? 3599
+    this.tokenTtlSeconds = this.initialTokenTtlSeconds
+    this.initialRevokeStatus = opts.revokeStatus ?? 200
     /** 200 (documented) or 204 (the documented known issue) for a successful revoke. */
-    this.revokeStatus = opts.revokeStatus ?? 200
+    this.revokeStatus = this.initialRevokeStatus
     this.orderedBatchResponses = opts.orderedBatchResponses ?? false
     this.seed = opts.seed ?? 11
     this.random = seededRandom(this.seed)
@@ -236,9 +239,9 @@ export class EntraEmulator extends ProviderEmulator {
     this.server = new EmulatorServer({
       name: 'entra',
       handle: (req) => this.handle(req),
-      errorResponse: (status) =>
-        graphError(status, status >= 500 ? (status === 503 ? 'serviceNotAvailable' : 'generalException') : 'BadRequest', status >= 500 ? 'The service is temporarily unavailable.' : 'Bad request.'),
-      throttleResponse: ({ retryAfterSeconds }) => throttled(retryAfterSeconds)
+      errorResponse: (status, req) =>
+        withIds(graphError(status, status >= 500 ? (status === 503 ? 'serviceNotAvailable' : 'generalException') : 'BadRequest', status >= 500 ? 'The service is temporarily unavailable.' : 'Bad request.'), req),
+      throttleResponse: ({ retryAfterSeconds }, req) => withIds(throttled(retryAfterSeconds), req)
     })
   }
 
@@ -256,8 +259,7 @@ export class EntraEmulator extends ProviderEmulator {
   }
 
   async start() {
-    await this.github.start()
-    const { privateKey } = await generateKeyPair('RS256')
+    const [, { privateKey }] = await Promise.all([this.github.start(), generateKeyPair('RS256')])
     this.signingKey = privateKey
     this.origin = await this.server.start()
     this.baseUrl = `${this.origin}/v1.0`
@@ -429,9 +431,13 @@ export class EntraEmulator extends ProviderEmulator {
     this.itemFaultRate = rate > 0 ? { rate, kinds, match, random: seededRandom(seed) } : undefined
   }
 
-  /** Back to the constructor's directory and no traffic, tokens, faults or throttling. */
+  /** Back to the constructor's directory and app registration, and no traffic, tokens, faults or throttling. */
   reset() {
     this.server.reset()
+    this.app = cloneApp(this.initialApp)
+    this.tokenTtlSeconds = this.initialTokenTtlSeconds
+    this.revokeStatus = this.initialRevokeStatus
+    this.onGraphRequest = undefined
     this.github.reset()
     this.loadDirectory()
     this.minted.clear()
@@ -714,7 +720,7 @@ export class EntraEmulator extends ProviderEmulator {
     const { users, groups } = this.transitiveMembers(group.id)
     if (!cast) {
       // Without the cast, nested groups come back too, each object with its @odata.type.
-      const objects = [...users.map((u) => ({ ...u, '@odata.type': '#microsoft.graph.user' })), ...groups.map((g) => ({ id: g.id, displayName: g.displayName, '@odata.type': '#microsoft.graph.group' }))]
+      const objects = [...groups.map((g) => ({ id: g.id, displayName: g.displayName, '@odata.type': '#microsoft.graph.group' })), ...users.map((u) => ({ ...u, '@odata.type': '#microsoft.graph.user' }))]
       return this.listCollection(objects, query, eventual, 'directoryObjects', path, true, true)
     }
     return this.listCollection(users, query, eventual, 'users', path, true)
@@ -889,6 +895,11 @@ export class EntraEmulator extends ProviderEmulator {
 }
 
 // ---- helpers ------------------------------------------------------------------------------------------------
+
+/** @param {EntraApp} app */
+function cloneApp(app) {
+  return { ...app, roles: [...app.roles], secrets: app.secrets.map((s) => ({ ...s })), federatedCredentials: app.federatedCredentials.map((c) => ({ ...c, audiences: [...c.audiences] })) }
+}
 
 function isRevokePath(path) {
   return /^\/users\/[^/]+\/(microsoft\.graph\.)?revokeSignInSessions$/.test(path)
