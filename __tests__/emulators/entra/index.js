@@ -157,7 +157,12 @@ export function makeUsers(n, { domain = ENTRA_TENANT_DOMAIN, salt = 0, start = 0
   return users
 }
 
-/** A B2B guest as the directory shows one (UPN with #EXT#). */
+/**
+ * A B2B guest as the directory shows one (UPN with #EXT#).
+ * @param {string} email
+ * @param {{ domain?: string, id?: string }} [opts]
+ * @returns {EntraUser}
+ */
 export function makeGuest(email, { domain = ENTRA_TENANT_DOMAIN, id = randomUUID() } = {}) {
   return {
     id,
@@ -167,7 +172,7 @@ export function makeGuest(email, { domain = ENTRA_TENANT_DOMAIN, id = randomUUID
     accountEnabled: true,
     department: null,
     jobTitle: null,
-    userType: 'Guest',
+    userType: /** @type {const} */ ('Guest'),
     externalUserState: 'Accepted',
     createdDateTime: '2024-02-01T10:00:00Z',
     signInSessionsValidFromDateTime: '2024-02-01T10:00:00Z'
@@ -213,6 +218,12 @@ export class EntraEmulator extends ProviderEmulator {
     this.random = seededRandom(this.seed)
     this.initialUsers = (opts.users ?? makeUsers(12)).map((u) => ({ ...u }))
     this.initialGroups = (opts.groups ?? []).map((g) => ({ ...g, members: [...g.members] }))
+    /** @type {Map<string, EntraUser>} the directory's users by lower-case id (change through the hooks below) */
+    this.users = new Map()
+    /** @type {Map<string, EntraGroup>} groups by lower-case id */
+    this.groups = new Map()
+    /** @type {Map<string, EntraUser>} users by lower-case userPrincipalName */
+    this.byUpn = new Map()
     this.loadDirectory()
     /** token -> { expiresAt, roles, clientId, uses } */
     this.minted = new Map()
@@ -246,15 +257,12 @@ export class EntraEmulator extends ProviderEmulator {
   }
 
   loadDirectory() {
-    /** @type {Map<string, EntraUser>} */
     this.users = new Map(this.initialUsers.map((u) => [u.id.toLowerCase(), { ...u }]))
-    /** @type {Map<string, EntraGroup>} */
     this.groups = new Map(this.initialGroups.map((g) => [g.id.toLowerCase(), { ...g, members: [...g.members] }]))
     this.reindex()
   }
 
   reindex() {
-    /** @type {Map<string, EntraUser>} */
     this.byUpn = new Map([...this.users.values()].map((u) => [u.userPrincipalName.toLowerCase(), u]))
   }
 
@@ -422,12 +430,17 @@ export class EntraEmulator extends ProviderEmulator {
    * @param {ItemFault[]} faults e.g. [{ status: 429, retryAfter: 1 }, { status: 503 }]
    * @param {(item: BatchItemRecord) => boolean} [match]
    */
-  queueItemFaults(faults, match = () => true) {
+  queueItemFaults(faults, match = (/** @type {BatchItemRecord} */ _item) => true) {
     for (const fault of faults) this.itemFaults.push({ fault, match })
   }
 
-  /** A share of matching $batch items (seeded) gets one of `kinds` instead of being carried out. */
-  setItemFaultRate(rate, kinds, { seed = 5, match = () => true } = {}) {
+  /**
+   * A share of matching $batch items (seeded) gets one of `kinds` instead of being carried out.
+   * @param {number} rate 0..1
+   * @param {ItemFault[]} kinds
+   * @param {{ seed?: number, match?: (item: BatchItemRecord) => boolean }} [opts]
+   */
+  setItemFaultRate(rate, kinds, { seed = 5, match = (/** @type {BatchItemRecord} */ _item) => true } = {}) {
     this.itemFaultRate = rate > 0 ? { rate, kinds, match, random: seededRandom(seed) } : undefined
   }
 
