@@ -123,12 +123,19 @@ describe('identity platform token endpoint', () => {
     expectAadError(await call('GET', tokenUrl()), 405, 'invalid_request', 900561)
     emu.app.secrets[0].expiresAt = Date.now() - 1
     expectAadError(await token(secretGrant), 401, 'invalid_client', 7000222)
-    expect(emu.minted.size).toBe(3) // beforeEach's, ok, and the domain-named tenant's
+    expect(emu.mintedTokens()).toHaveLength(3) // beforeEach's, ok, and the domain-named tenant's
+    expect(emu.mintedTokens()).toContain(ok.body.access_token)
   })
 
   it('exchanges the GitHub OIDC token that @actions/core fetches for a Graph token (keyless)', async () => {
-    Object.assign(process.env, emu.actionsEnv())
-    const idToken = await getIDToken(TOKEN_EXCHANGE_AUDIENCE)
+    const env = emu.actionsEnv()
+    Object.assign(process.env, env)
+    let idToken: string
+    try {
+      idToken = await getIDToken(TOKEN_EXCHANGE_AUDIENCE)
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k]
+    }
     const issued = emu.github.tokenRequests()
     expect(issued).toHaveLength(1)
     expect(issued[0].query.get('audience')).toBe(TOKEN_EXCHANGE_AUDIENCE)

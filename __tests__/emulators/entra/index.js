@@ -405,6 +405,11 @@ export class EntraEmulator extends ProviderEmulator {
     return [...new Set(this.revocations.map((r) => r.userId))]
   }
 
+  /** Every access token the token endpoint handed out, in order (to check the action masks them). */
+  mintedTokens() {
+    return [...this.minted.keys()]
+  }
+
   /** Every minted access token stops working now. */
   expireTokens() {
     for (const t of this.minted.values()) t.expiresAt = 0
