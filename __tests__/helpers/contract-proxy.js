@@ -64,7 +64,11 @@ export async function startContractProxy({ spec, upstream, startTimeoutMs = 30_0
   child.stdout.on('data', onData)
   child.stderr.on('data', onData)
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Prism did not start within ${startTimeoutMs} ms:\n${log}`)), startTimeoutMs)
+    const timer = setTimeout(() => {
+      // A Prism that never came up must not outlive the test (it keeps a core busy loading the description).
+      child.kill('SIGKILL')
+      reject(new Error(`Prism did not start within ${startTimeoutMs} ms:\n${log}`))
+    }, startTimeoutMs)
     const check = () => {
       if (/Prism is listening/.test(log)) {
         clearTimeout(timer)

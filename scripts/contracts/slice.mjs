@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Re-slices a vendor's published API description down to the operations this action sends.
 //
-//   node scripts/contracts/slice.mjs <provider> --from <path to the vendor's document>
+//   node scripts/contracts/slice.mjs <provider> --from <path to the vendor's document> [--from <another> ...]
+//
+// Several --from documents (a vendor that publishes its description split in modules, e.g. Microsoft
+// Graph's per-module files) are merged first: paths and components united, the first one given wins.
 //
 // Reads __tests__/contracts/<provider>/slice.json:
 //   { "source": { "repo": "owner/name", "commit": "<sha>", "path": "<path in the repo>", "url": "<where to read it>" },
 //     "format": "openapi" | "discovery",
 //     "operations": [["post", "/users/terminate_sessions"], ...],
-//     "dropParameters": { "names": ["token"], "why": "..." } }   (optional: a recorded correction of a stale description)
+//     "dropParameters": { "names": ["token"], "why": "..." }   (optional: a recorded correction of a stale description)
+//     "keepSchemas": ["optional: the only schemas kept whole; others they reach are left open"] }
 // and writes __tests__/contracts/<provider>/openapi.json: the listed operations with every component they
 // reference (transitively), the servers, security schemes, and an `x-sliced-from` block naming the source
 // and commit. `format: discovery` documents (Google) are first converted to OpenAPI by ./discovery.mjs.
@@ -25,7 +29,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 const LOCAL_REF = /^#\/(components|definitions|parameters|responses)\//
 
 /** Every `#/components/...` reference reachable from `node`, followed through the components themselves. */
-export function referencedComponents(doc, node) {
+export function referencedComponents(doc, node, keep) {
   const found = new Set()
   const pending = [node]
   while (pending.length > 0) {
@@ -36,7 +40,8 @@ export function referencedComponents(doc, node) {
       for (const [k, v] of Object.entries(value)) {
         if (k === '$ref' && typeof v === 'string' && LOCAL_REF.test(v) && !found.has(v)) {
           found.add(v)
-          pending.push(resolvePointer(doc, v))
+          const target = resolvePointer(doc, v)
+          if (keep === undefined || !v.startsWith('#/components/schemas/') || keep.has(v)) pending.push(target)
         } else {
           pending.push(v)
         }
@@ -63,7 +68,7 @@ function resolvePointer(doc, ref) {
  * description, e.g. Slack's 2020 spec still requires a `token` parameter where the token now goes in the
  * Authorization header); throws when a named parameter is in none of the operations.
  */
-export function sliceOpenApi(doc, operations, { dropParameters = [] } = {}) {
+export function sliceOpenApi(doc, operations, { dropParameters = [], keepSchemas } = {}) {
   const paths = {}
   const dropped = new Set()
   for (const [methodRaw, path] of operations) {
@@ -89,7 +94,12 @@ export function sliceOpenApi(doc, operations, { dropParameters = [] } = {}) {
   out.paths = paths
   const security = doc.security
   if (security !== undefined) out.security = security
-  const refs = referencedComponents(doc, { paths, security })
+  // keepSchemas (optional): only these schemas keep their definition; every other schema they reach is
+  // emitted open (accepts any value) and its own references are not followed. For descriptions whose
+  // schema graph is too large and cyclic for the proxy to load whole (Microsoft Graph: a user reaches
+  // most of the service through its navigation properties).
+  const keep = keepSchemas === undefined ? undefined : new Set(keepSchemas.map((n) => `#/components/schemas/${n.replace(/~/g, '~0').replace(/\//g, '~1')}`))
+  const refs = referencedComponents(doc, { paths, security }, keep)
   const components = {}
   if (swagger2) {
     if (doc.securityDefinitions !== undefined) out.securityDefinitions = doc.securityDefinitions
@@ -103,9 +113,28 @@ export function sliceOpenApi(doc, operations, { dropParameters = [] } = {}) {
     const [holder, section] = parts[0] === 'components' ? [components, parts[1]] : [out, parts[0]]
     const name = parts.slice(parts[0] === 'components' ? 2 : 1).join('/').replace(/~1/g, '/').replace(/~0/g, '~')
     holder[section] ??= {}
-    holder[section][name] = resolvePointer(doc, ref)
+    holder[section][name] =
+      keep !== undefined && section === 'schemas' && !keep.has(ref)
+        ? { description: `${name}: left open in this slice (see x-sliced-from)`, 'x-sliced-open': true }
+        : resolvePointer(doc, ref)
   }
   if (Object.keys(components).length > 0) out.components = components
+  return out
+}
+
+/** One document from several parts of the same description: paths and components united, first wins. */
+export function mergeDocuments(docs) {
+  const [first, ...rest] = docs
+  const out = { ...first, paths: { ...first.paths }, components: { ...(first.components ?? {}) } }
+  for (const [section, entries] of Object.entries(out.components)) out.components[section] = { ...entries }
+  for (const doc of rest) {
+    for (const [path, item] of Object.entries(doc.paths ?? {})) {
+      out.paths[path] = { ...item, ...(out.paths[path] ?? {}) }
+    }
+    for (const [section, entries] of Object.entries(doc.components ?? {})) {
+      out.components[section] = { ...entries, ...(out.components[section] ?? {}) }
+    }
+  }
   return out
 }
 
@@ -115,29 +144,37 @@ function readDocument(file) {
 }
 
 async function main() {
-  const [provider, flag, from] = process.argv.slice(2)
-  if (!provider || flag !== '--from' || !from) {
-    console.error('usage: node scripts/contracts/slice.mjs <provider> --from <vendor document>')
+  const [provider, ...rest] = process.argv.slice(2)
+  const froms = []
+  for (let i = 0; i < rest.length; i += 2) {
+    if (rest[i] !== '--from' || !rest[i + 1]) froms.length = 0
+    else froms.push(rest[i + 1])
+    if (froms.length === 0) break
+  }
+  if (!provider || froms.length === 0 || froms.length * 2 !== rest.length) {
+    console.error('usage: node scripts/contracts/slice.mjs <provider> --from <vendor document> [--from <another part> ...]')
     process.exit(2)
   }
   const dir = join(root, '__tests__', 'contracts', provider)
   const config = JSON.parse(readFileSync(join(dir, 'slice.json'), 'utf8'))
-  let doc = readDocument(resolve(from))
+  const documents = froms.map((f) => readDocument(resolve(f)))
+  let doc = documents.length === 1 ? documents[0] : mergeDocuments(documents)
   if (config.format === 'discovery') {
     const { discoveryToOpenApi } = await import('./discovery.mjs')
     doc = discoveryToOpenApi(doc, config)
   }
-  const sliced = sliceOpenApi(doc, config.operations, { dropParameters: config.dropParameters?.names ?? [] })
+  const sliced = sliceOpenApi(doc, config.operations, { dropParameters: config.dropParameters?.names ?? [], keepSchemas: config.keepSchemas })
   sliced['x-sliced-from'] = {
     ...config.source,
     operations: config.operations.map(([m, p]) => `${m.toUpperCase()} ${p}`),
     ...(config.dropParameters ? { droppedParameters: config.dropParameters } : {}),
+    ...(config.keepSchemas ? { keepSchemas: config.keepSchemas } : {}),
     by: 'scripts/contracts/slice.mjs'
   }
   writeFileSync(join(dir, 'openapi.json'), `${JSON.stringify(sliced, null, 1)}\n`)
   const sections = [...Object.values(sliced.components ?? {}), sliced.definitions, sliced.parameters, sliced.responses]
-  const parts = sections.reduce((n, s) => n + Object.keys(s ?? {}).length, 0)
-  console.log(`wrote ${join('__tests__', 'contracts', provider, 'openapi.json')}: ${config.operations.length} operations, ${parts} components`)
+  const count = sections.reduce((n, s) => n + Object.keys(s ?? {}).length, 0)
+  console.log(`wrote ${join('__tests__', 'contracts', provider, 'openapi.json')}: ${config.operations.length} operations, ${count} components`)
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main()
