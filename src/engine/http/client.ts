@@ -67,6 +67,14 @@ export interface HttpProfile extends RetryRules {
   requestIdHeaders: readonly string[]
   /** Pace by the X-Rate-Limit-Remaining / -Reset headers of each answer (Okta). */
   paceByHeaders?: boolean
+  /**
+   * For APIs that answer failures with a 2xx (Slack's HTTP 200 {"ok":false,"error":...}): the failure a
+   * success status carries, or undefined when the answer is a success. The failure is then judged by the
+   * same rules as any other (isThrottle, isFatal, isRetryable) and never returned as a success.
+   */
+  failureInBody?(status: number, body: unknown): ProviderErrorInfo | undefined
+  /** Whether this failure means the credential was refused (a renewable token is minted again once). Default: 401. */
+  isAuthFailure?(status: number, error: ProviderErrorInfo): boolean
 }
 
 export interface HttpClientOptions {
@@ -163,7 +171,9 @@ export class HttpClient implements Http {
       if (this.opts.profile.paceByHeaders) this.observeAllowance(raw.headers, req.bucket)
       const success = req.ok ? req.ok.includes(raw.status) : raw.status >= 200 && raw.status < 300
       const body = parseJson(raw.text)
-      if (success) {
+      // A 2xx whose body says failure (Slack's {"ok":false,"error":...}) is a failure, judged like any other.
+      const inBody = success ? this.opts.profile.failureInBody?.(raw.status, body) : undefined
+      if (success && inBody === undefined) {
         const kind = req.body ?? (req.schema ? 'json' : undefined)
         const empty = raw.text.trim() === ''
         if (kind !== undefined && !(empty ? kind !== 'json' : body !== undefined && kind !== 'empty')) {
@@ -188,7 +198,7 @@ export class HttpClient implements Http {
         const error = this.scrubInfo({ ...info, status: raw.status, requestId: info.requestId ?? requestId })
         return { status: raw.status, headers: raw.headers, body, data: body as T, text: raw.text, safeText, requestId, attempts: attempt, error }
       }
-      if (raw.status >= 200 && raw.status < 300) {
+      if (raw.status >= 200 && raw.status < 300 && inBody === undefined) {
         throw this.unexpected(raw.status, `${req.what ?? label} answered HTTP ${raw.status}, which the API does not document as its success (expected ${req.ok?.join(' or ')})`, raw.text, requestId, attempt)
       }
       if (raw.status >= 300 && raw.status < 400) {
@@ -197,9 +207,9 @@ export class HttpClient implements Http {
       }
       // Scrub before the provider trims the text to a snippet, or a cut secret would survive.
       const safeText = this.opts.secrets.scrub(raw.text)
-      let info = this.opts.profile.parseError(raw.status, parseJson(safeText), safeText)
+      let info = inBody ?? this.opts.profile.parseError(raw.status, parseJson(safeText), safeText)
       info = { ...info, status: raw.status, requestId: info.requestId ?? requestId }
-      if (raw.status === 401 && creds?.renew && !renewed && auth) {
+      if ((raw.status === 401 || this.opts.profile.isAuthFailure?.(raw.status, info)) && creds?.renew && !renewed && auth) {
         renewed = true
         if (await creds.renew(auth.used)) {
           attempt--

@@ -58,6 +58,8 @@ export interface RetryRules {
   isThrottle?(status: number, error: ProviderErrorInfo): boolean
   /** Statuses that mean the credentials are wrong: the run stops. Default [401]. */
   fatalStatuses?: readonly number[]
+  /** Failures that stop the run whatever their status (Slack's invalid_auth, missing_scope in an HTTP 200). */
+  isFatal?(status: number, error: ProviderErrorInfo): boolean
 }
 
 export type Verdict =
@@ -77,7 +79,7 @@ export function decideOnStatus(input: {
   random?: () => number
 }): Verdict {
   const { status, error, rules } = input
-  if ((rules.fatalStatuses ?? [401]).includes(status)) return { action: 'fail', fatal: true }
+  if ((rules.fatalStatuses ?? [401]).includes(status) || rules.isFatal?.(status, error)) return { action: 'fail', fatal: true }
   if (status >= 300 && status < 400) return { action: 'fail', fatal: false }
   const throttled = status === 429 || (rules.isThrottle?.(status, error) ?? false)
   let retryable = throttled || (rules.isRetryable?.(status, error) ?? isTransientStatus(status))
