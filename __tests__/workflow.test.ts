@@ -85,6 +85,28 @@ describe('reusable workflow terminate-sessions.yml', () => {
     expect(exec.if).toContain("needs.plan.outputs.planned-count != '0'")
   })
 
+  it('execute never runs unbound: its first step stops when the plan outputs come back empty or malformed', async () => {
+    const steps = wf.jobs.execute.steps ?? []
+    const guard = steps[0]
+    expect(guard.name).toBe('Refuse to run unbound')
+    expect(steps.findIndex((s) => s.uses === './.terminate-sessions')).toBeGreaterThan(0)
+    expect(guard.env).toEqual({ PLAN_HASH: '${{ needs.plan.outputs.plan-hash }}', PLANNED: '${{ needs.plan.outputs.planned-count }}' })
+    const runGuard = (env: Record<string, string>): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const child = spawn('bash', ['-e', '-c', guard.run as string], { env: { PATH: process.env.PATH ?? '', ...env } })
+        let out = ''
+        child.stdout.on('data', (d) => (out += d))
+        child.on('close', (code) => resolve({ code, out }))
+      })
+    const hash = 'a'.repeat(64)
+    expect((await runGuard({ PLAN_HASH: hash, PLANNED: '3' })).code).toBe(0)
+    for (const env of [{ PLAN_HASH: '', PLANNED: '3' }, { PLAN_HASH: hash, PLANNED: '' }, { PLAN_HASH: '***', PLANNED: '3' }, { PLAN_HASH: `${hash}\n`, PLANNED: 'x' }]) {
+      const r = await runGuard(env)
+      expect(r.code).not.toBe(0)
+      expect(r.out).toContain('::error title=terminate-sessions::')
+    }
+  })
+
   it('execute re-plans from exactly the inputs the plan job used, so its fresh hash is comparable', () => {
     const planWith = actionStep(wf.jobs.plan).with ?? {}
     const execWith = actionStep(wf.jobs.execute).with ?? {}
