@@ -43,7 +43,7 @@ const hwIn = (extra: Record<string, string>): Record<string, string> => ({
 const dnlIn = (emu: DnlEmulator, extra: Record<string, string>): Record<string, string> => ({ provider: 'denovolab', token: DNL_ADMIN_TOKEN, 'base-url': emu.baseUrl, 'rate-limit': '60000', ...extra })
 
 type Result = { id: string; outcome: string; reason?: string; status?: number; code?: string; message?: string }
-const errors = (stdout: string): string[] => visibleLog(stdout).split('\n').filter((l) => l.startsWith('::error'))
+const errors = (stdout: string): string[] => visibleLog(stdout).split('\n').filter((l: string) => l.startsWith('::error'))
 
 describe('cancellation (SIGINT/SIGTERM from the runner)', () => {
   it('stops sending, marks in-flight targets unknown and the rest not attempted, writes report and summary, exits non-zero', async () => {
@@ -78,8 +78,8 @@ describe('cancellation (SIGINT/SIGTERM from the runner)', () => {
 
 describe('the plan hash covers what will be done (an approval binds exactly what was shown)', () => {
   it('Huawei: a plan narrowed by a session filter does not authorize a run without it', async () => {
-    const user = [...hw.users.keys()][0]
-    const ip = hw.users.get(user)?.sessions[0].ip_address ?? ''
+    const user = [...(hw.users?.keys() ?? [])][0]
+    const ip = hw.users?.get(user)?.sessions[0].ip_address ?? ''
     const plan = await runAction({ inputs: hwIn({ targets: user, filter: `ip_address=${ip}`, 'dry-run': 'true' }) })
     expect(plan.code).toBe(0)
     const r = await runAction({ inputs: hwIn({ targets: user, 'expected-plan-hash': plan.outputs['plan-hash'], 'expected-count': plan.outputs['planned-count'] }) })
@@ -150,7 +150,7 @@ describe('a 2xx is not success by itself', () => {
 
   it('Huawei: a 200 HTML page answering batch-delete fails the user', async () => {
     hw.server.queueFaults([{ kind: 'custom', respond: () => html }], (q) => q.method === 'POST')
-    const user = [...hw.users.keys()][0]
+    const user = [...(hw.users?.keys() ?? [])][0]
     const r = await runAction({ inputs: hwIn({ targets: user }) })
     expect(r.code).not.toBe(0)
     expect((r.report.results as Result[])[0]).toMatchObject({ outcome: 'failed', status: 200, code: 'unexpected-response' })
