@@ -205,7 +205,7 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
 }
 
 function resultOf(e: PlanEntry): TargetResult {
-  return { id: e.id, kind: e.kind, label: e.label, details: e.details, outcome: 'skipped', reason: e.skip, unresolved: e.unresolved }
+  return { id: e.id, kind: e.kind, label: e.label, given: e.given, details: e.details, outcome: 'skipped', reason: e.skip, unresolved: e.unresolved }
 }
 
 /**

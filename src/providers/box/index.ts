@@ -332,6 +332,7 @@ export const box = defineProvider({
       id: u.id,
       kind: 'user-id',
       label: u.name ?? u.login ?? undefined,
+      given: given !== undefined && given !== u.id ? given : undefined,
       details: { login: u.login ?? null, status: u.status ?? null, ...(given !== undefined && given !== u.id ? { given } : {}) }
     })
 
