@@ -91,6 +91,11 @@ export interface Provider<D extends InputDecls = InputDecls> {
   defaultTargetType: string
   /** One line per target type for action.yml and the docs. */
   targetTypesDescription: string
+  /**
+   * The target type that takes a person's email address (and, where it detects them, the provider's own
+   * ids too), for pipelines that know people by email. Undefined: the provider has no email lookup.
+   */
+  emailTargetType?: string
   filter?: FilterSpec
   /** How HTTP answers are read: error bodies, request id headers, retry and throttle rules. */
   http: Omit<HttpProfile, 'paceByHeaders'> & { paceByHeaders?: boolean }

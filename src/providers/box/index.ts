@@ -168,6 +168,7 @@ export const box = defineProvider({
   targetTypes: ['auto', 'user-id', 'user-login', 'group-id'],
   defaultTargetType: 'auto',
   targetTypesDescription: 'auto (default), user-id, user-login or group-id',
+  emailTargetType: 'auto',
   filter: {
     mode: 'select',
     requireNonEmpty: true,
