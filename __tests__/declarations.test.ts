@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import type { InputDecl } from '../src/engine/inputs.js'
 import { providers } from '../src/providers/index.js'
+import { pipelineSecrets, secretVar } from '../src/offboard/config.js'
 import { SHARED_INPUTS, SPECIAL_INPUTS, allInputNames } from '../src/settings.js'
 import { repoRoot } from './helpers/run-action.js'
 
@@ -88,5 +89,26 @@ describe('every provider has its pieces', () => {
   it.each(list.map((p) => [p.name]))('%s: an emulator and tests', (name) => {
     expect(existsSync(join(repoRoot, '__tests__', 'emulators', name, 'index.js'))).toBe(true)
     expect(existsSync(join(repoRoot, '__tests__', `${name}.e2e.test.ts`))).toBe(true)
+  })
+})
+
+describe('the offboard-everywhere workflow declares one secret per provider credential and hands each to the pipeline', () => {
+  const offboard = parse(readFileSync(join(repoRoot, '.github', 'workflows', 'offboard.yml'), 'utf8')) as Workflow & { jobs: Record<string, { steps?: Array<Step & { id?: string; env?: Record<string, string>; run?: string }> }> }
+
+  it('declares exactly the secrets the pipeline reads, none required', () => {
+    const declared = offboard.on.workflow_call.secrets as Record<string, { required?: boolean }>
+    // TIGHTEN when every provider is registered: exact equality.
+    expect(Object.keys(declared).sort()).toEqual(expect.arrayContaining(pipelineSecrets().map((s) => s.name).sort()))
+    for (const spec of Object.values(declared)) expect(spec.required ?? false).toBe(false)
+  })
+
+  it.each(['plan', 'execute'])('%s job passes every secret to the pipeline step, and nothing else carries one', (job) => {
+    const step = (offboard.jobs[job].steps ?? []).find((s) => s.id === job)
+    expect(step?.run).toBe(`node .terminate-sessions/dist/offboard/index.js ${job}`)
+    for (const s of pipelineSecrets()) expect({ secret: s.name, env: step?.env?.[secretVar(s.provider, s.input)] }).toEqual({ secret: s.name, env: `\${{ secrets.${s.name} }}` })
+    for (const other of offboard.jobs[job].steps ?? []) {
+      if (other === step) continue
+      for (const [k, v] of Object.entries(other.env ?? {})) if (v.includes('secrets.')) expect(`${k}=${v}`).toBe('OFFBOARD_SECRET_GOOGLE_TOKEN=${{ secrets.google-token }}')
+    }
   })
 })
