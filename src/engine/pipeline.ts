@@ -73,7 +73,10 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
   const { clock, log, secrets, control } = d
   const startedAt = clock.now()
   const verb = verbOf(provider)
-  for (const note of s.notes) (note.startsWith('warning: ') ? log.warning(note.slice(9)) : log.info(note))
+  for (const note of s.notes) {
+    if (note.startsWith('warning: ')) log.warning(note.slice(9))
+    else log.info(note)
+  }
   log.info(`${provider.title}: ${s.dryRun ? 'dry run' : 'real run'}; ${s.targets.length > 0 ? `${s.targets.length} ${s.targetType} targets` : 'targets from filter'}; batch ${s.batchSize}, concurrency ${s.concurrency}, ${s.rateLimit} requests/min`)
 
   const limiter = new RateLimiter(s.rateLimit, clock)
