@@ -99,7 +99,7 @@ export function graphToken(ctx: ProviderContext<{ tenantId: string; clientId: st
           code: 'github-oidc',
           message:
             `token is empty, so the action signs in without a secret (keyless), and GitHub did not issue an OIDC token for audience ${TOKEN_EXCHANGE_AUDIENCE} (${why}). ` +
-            `Fix: give the job \`permissions: id-token: write\`, and ${federatedCredentialFix(undefined)}; or pass a client secret of the app in token`
+            `Fix: give the job the permission "id-token" set to "write" (in its permissions block), and ${federatedCredentialFix(undefined)}; or pass a client secret of the app in token`
         },
         1,
         true

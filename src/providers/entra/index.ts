@@ -48,6 +48,11 @@ const PERMISSION_FIX: Record<string, string> = {
 
 type Kind = 'user-id' | 'user-principal-name' | 'group-id'
 
+/** A path segment: percent-encoded, `@` kept as Graph's documentation writes a UPN (a guest's `#EXT#` becomes `%23EXT%23`). */
+function segment(value: string): string {
+  return encodeURIComponent(value).replace(/%40/g, '@')
+}
+
 function classify(target: string, targetType: string): { kind: Kind; value: string } | undefined {
   const group = target.toLowerCase().startsWith(GROUP_PREFIX) ? target.slice(GROUP_PREFIX.length).trim() : undefined
   switch (targetType) {
@@ -188,8 +193,8 @@ export const entra = defineProvider({
       await mapConcurrent(chunk(unique, BATCH_LIMIT), ctx.concurrency, async (part) => {
         const items: BatchItem[] = part.map((r) =>
           r.kind === 'group-id'
-            ? { method: 'GET', url: `/groups/${encodeURIComponent(r.value)}?$select=id,displayName` }
-            : { method: 'GET', url: `/users/${encodeURIComponent(r.value)}?$select=${USER_SELECT}` }
+            ? { method: 'GET', url: `/groups/${segment(r.value)}?$select=id,displayName` }
+            : { method: 'GET', url: `/users/${segment(r.value)}?$select=${USER_SELECT}` }
         )
         const result = await sendBatch(items, batchOptions(`${part.length} lookups`))
         if (result.stopped) throw result.stopped.error
@@ -237,7 +242,7 @@ export const entra = defineProvider({
     async function groupMembers(id: string, name: string): Promise<GraphUser[] | undefined> {
       let gone = false
       const top = Math.max(1, Math.min(MAX_PAGE, ctx.maxTargets + 1))
-      const users = await listUsers(`${base}/groups/${encodeURIComponent(id)}/transitiveMembers/microsoft.graph.user?$select=${USER_SELECT}&$top=${top}`, `the transitive members of group ${name}`, {}, () => {
+      const users = await listUsers(`${base}/groups/${segment(id)}/transitiveMembers/microsoft.graph.user?$select=${USER_SELECT}&$top=${top}`, `the transitive members of group ${name}`, {}, () => {
         gone = true
       })
       return gone ? undefined : users
@@ -330,7 +335,7 @@ export const entra = defineProvider({
         // Every entry is a user the plan resolved, revoked by its object id: the exact user the plan showed.
         const items: BatchItem[] = batch.map((e) => ({
           method: 'POST',
-          url: `/users/${encodeURIComponent(e.id)}/microsoft.graph.revokeSignInSessions`,
+          url: `/users/${segment(e.id)}/microsoft.graph.revokeSignInSessions`,
           // Graph refuses a write item without both (the whole batch fails): the action takes no content.
           headers: { 'Content-Type': 'application/json' },
           body: {}
