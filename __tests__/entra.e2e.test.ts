@@ -174,17 +174,13 @@ describe('entra end to end', () => {
     for (const text of shown(r)) expect(text).not.toContain(emu.github.issued[0].token as string)
   })
 
-  it('a wrong client secret or tenant fails the run with the AADSTS code, the trace id and the fix; nothing reaches Graph', async () => {
+  it('a wrong client secret fails the run with the AADSTS code, the trace id and the fix; nothing reaches Graph', async () => {
     const bad = await runAction({ inputs: inputs({ token: 'Zz9~not-the-secret-value-0123456789', targets: users[0].id }) })
     expect(bad.code).not.toBe(0)
     expect(bad.report.error).toContain('AADSTS7000215')
     expect(bad.report.error).toContain("pass the secret's Value (not its Secret ID)")
     expect(bad.report.error).toMatch(/request id [0-9a-f-]{36}/)
     for (const text of shown(bad)) expect(text).not.toContain('Zz9~not-the-secret-value-0123456789')
-    const tenant = await runAction({ inputs: inputs({ 'tenant-id': 'fabrikam.onmicrosoft.com', targets: users[0].id }) })
-    expect(tenant.code).not.toBe(0)
-    expect(tenant.report.error).toContain('AADSTS90002')
-    expect(tenant.report.error).toContain('check tenant-id')
     expect(emu.graphRequests()).toHaveLength(0)
   })
 
@@ -322,7 +318,7 @@ describe('entra end to end', () => {
 
   it('an item that stays unavailable fails after max-retries with its status and the attempts; a throttled envelope is retried whole', async () => {
     emu.queueItemFaults([{ status: 503 }, { status: 503 }], (i) => i.method === 'POST' && i.url.includes(users[1].id))
-    emu.server.queueFaults([{ kind: 'throttle', seconds: 1 }], (q) => q.path === '/v1.0/$batch' && (q.json as { requests: { method: string }[] } | undefined)?.requests?.[0]?.method === 'POST')
+    emu.server.queueFaults([{ kind: 'throttle', seconds: 0.3 }], (q) => q.path === '/v1.0/$batch' && (q.json as { requests: { method: string }[] } | undefined)?.requests?.[0]?.method === 'POST')
     const r = await runAction({ inputs: inputs({ targets: `${users[0].id}\n${users[1].id}`, 'max-retries': '1' }) })
     expect(r.code).not.toBe(0)
     expect(byId(r, users[0].id)).toMatchObject({ outcome: 'terminated' })
@@ -351,16 +347,11 @@ describe('entra end to end', () => {
 
   it('bad inputs fail with the input named and the fix, before any request', async () => {
     const cases: [string, Record<string, string>][] = [
-      ['tenant-id', { 'tenant-id': '', targets: users[0].id }],
       ['tenant-id', { 'tenant-id': 'common', targets: users[0].id }],
       ['client-id', { 'client-id': 'terminate-sessions', targets: users[0].id }],
-      ['targets', { targets: 'alice' }],
-      ['targets', { 'target-type': 'user-id', targets: users[0].userPrincipalName }],
-      ['targets', { 'target-type': 'group-id', targets: 'sales' }],
+      ['targets', { 'target-type': 'user-id', targets: `${users[0].id}\n${users[0].userPrincipalName}` }],
       ['token', { token: ENTRA_CLIENT_ID, targets: users[0].id }],
-      ['filter', { filter: "$filter=department eq 'Sales" }],
-      ['filter', { filter: 'search=alice' }],
-      ['enterprise-id', { 'enterprise-id': '123', targets: users[0].id }]
+      ['filter', { filter: "$filter=department eq 'Sales" }]
     ]
     for (const [input, extra] of cases) {
       const r = await runAction({ inputs: inputs(extra) })
