@@ -221,7 +221,7 @@ describe('scripts/lint-workflows.mjs', () => {
       '      - uses: actions/checkout@v4', //            9
       '      - uses: ./', //                             10
       '        with:', //                                11
-      '          provider: iproyal', //                  12
+      '          targets: alice', //                     12
       '          tokn: x', //                            13
       ''
     ].join('\n'))
@@ -252,7 +252,7 @@ describe('scripts/lint-workflows.mjs', () => {
     at(bad, 4, /needs job "nosuchjob" which does not exist/)
     at(bad, 8, /nosuch/)
     at(bad, 9, /not pinned to a full commit SHA/)
-    at(bad, 10, /required input "token"/)
+    at(bad, 10, /required input "provider"/)
     at(bad, 13, /"tokn" is not an input of action\.yml/)
     at(caller, 1, /no top-level permissions/)
     at(caller, 4, /required input "environment"/)
