@@ -322,7 +322,9 @@ export const entra = defineProvider({
             continue
           }
           const u = f.found as GraphUser
-          add(userEntry(u, c.value.toLowerCase() !== u.id.toLowerCase() ? { given: c.value } : {}), c.value)
+          // What was typed, when it is not how the user shows anyway (an id, or a UPN in another case).
+          const typedAsShown = c.value.toLowerCase() === u.id.toLowerCase() || c.value === u.userPrincipalName
+          add(userEntry(u, typedAsShown ? {} : { given: c.value }), c.value)
         }
         return out
       },
