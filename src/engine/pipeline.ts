@@ -134,6 +134,7 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
       addSecret: (v) => secrets.add(v),
       concurrency: tasks,
       maxTargets: s.maxTargets,
+      maxRetries: s.maxRetries,
       dryRun: s.dryRun,
       clock,
       random: d.random,
