@@ -161,7 +161,9 @@ describe('every workflow and example', () => {
     expect(JSON.stringify(doc.permissions ?? {})).not.toContain('write')
     for (const [, job] of Object.entries(doc.jobs)) {
       expect(job.secrets).not.toBe('inherit')
-      expect(JSON.stringify(job.permissions ?? {})).not.toContain('write')
+      // No job may write to the repository; id-token: write only lets a job ask GitHub for its OIDC token (keyless sign-in).
+      const writes = Object.entries((job.permissions ?? {}) as Record<string, string>).filter(([scope, level]) => level === 'write' && scope !== 'id-token')
+      expect(writes).toEqual([])
       for (const step of job.steps ?? []) {
         if (step.uses === undefined || step.uses.startsWith('./')) continue
         expect(step.uses).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/)

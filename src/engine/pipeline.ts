@@ -175,7 +175,8 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
     if (control.stopped !== undefined) throw new RunHaltedError(control.stopped)
 
     // Execute. From here on, whatever happens, the report says what was done.
-    const interval = d.checkpointIntervalMs ?? 2000
+    // Writing the whole report costs time and memory in proportion to the plan: large plans checkpoint less often.
+    const interval = d.checkpointIntervalMs ?? Math.max(2000, planned.length / 10)
     let lastCheckpoint = clock.now()
     const partial = (done: ReadonlyMap<string, TargetResult>): void => {
       if (!d.checkpoint || clock.now() - lastCheckpoint < interval) return
