@@ -12,7 +12,7 @@ import { SHARED_INPUTS, SPECIAL_INPUTS, allInputNames } from '../src/settings.js
 import { repoRoot } from './helpers/run-action.js'
 
 type ActionYml = { inputs: Record<string, { description: string; required?: boolean; default?: string }>; outputs: Record<string, { description: string }> }
-type Step = { uses?: string; with?: Record<string, string> }
+type Step = { uses?: string; with?: Record<string, string>; id?: string; run?: string; env?: Record<string, string> }
 type Workflow = { on: { workflow_call: { inputs: Record<string, unknown>; secrets: Record<string, unknown> } }; jobs: Record<string, { steps?: Step[] }> }
 
 const action = parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8')) as ActionYml

@@ -161,12 +161,12 @@ describe('every workflow and example', () => {
     expect(JSON.stringify(doc.permissions ?? {})).not.toContain('write')
     for (const [jobId, job] of Object.entries(doc.jobs)) {
       expect(job.secrets).not.toBe('inherit')
-      // Write grants are per job and named: id-token (an OIDC token for keyless provider sign-in; it writes
-      // nothing to the repository) and, in the release workflow's tag job only, contents (it moves vX).
+      // No job may write to the repository, with one named exception: the release workflow's job that moves
+      // the major tag (contents). id-token: write only lets a job ask GitHub for its OIDC token (keyless sign-in).
       expect(typeof job.permissions === 'string' ? job.permissions : '').not.toContain('write')
       const allowed = ['id-token', ...(_name === '.github/workflows/release.yml' && jobId === 'move-major-tag' ? ['contents'] : [])]
-      const writes = Object.entries((job.permissions ?? {}) as Record<string, string>).filter(([, v]) => v === 'write').map(([k]) => k)
-      expect(writes.filter((k) => !allowed.includes(k))).toEqual([])
+      const writes = Object.entries((job.permissions ?? {}) as Record<string, string>).filter(([scope, level]) => level === 'write' && !allowed.includes(scope))
+      expect(writes).toEqual([])
       for (const step of job.steps ?? []) {
         if (step.uses === undefined || step.uses.startsWith('./')) continue
         expect(step.uses).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/)

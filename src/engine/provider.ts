@@ -44,6 +44,12 @@ export interface ProviderContext<O = Record<string, unknown>> {
   concurrency: number
   /** Upper bound on targets the plan may hold: resolvers stop paging past it. */
   maxTargets: number
+  /**
+   * Retries allowed for one request (the max-retries input). The client applies it to every HTTP
+   * request; a provider applies it to what it retries itself (an item of a batch, through
+   * `http.waitToRetry`).
+   */
+  maxRetries: number
   dryRun: boolean
   clock: Clock
   random: () => number
