@@ -84,6 +84,16 @@ describe('slack: throttling and transient errors', () => {
     expect(byId(other, ids(1)[0])).toMatchObject({ outcome: 'failed', status: 200, code: 'some_new_error' })
     expect(emu.requestsTo(METHOD_RESET_BULK)).toHaveLength(1)
   })
+
+  it('a 404 that is not Slack (a proxy page) fails the batch once: it is never split to hunt for a bad user', async () => {
+    emu.server.queueFaults([{ kind: 'custom', respond: () => ({ status: 404, headers: { 'content-type': 'text/html' }, body: '<html>Not Found</html>' }) }], (q) => q.path.endsWith(METHOD_RESET_BULK))
+    const r = await runAction({ inputs: inputs({ targets: ids(10).join('\n') }) })
+    expect(r.code).not.toBe(0)
+    expect(r.outputs['failed-count']).toBe('10')
+    expect(byId(r, ids(1)[0])).toMatchObject({ outcome: 'failed', status: 404 })
+    expect(byId(r, ids(1)[0])?.message).toContain('Not Found')
+    expect(emu.requests).toHaveLength(1)
+  })
 })
 
 describe('slack: the token', () => {

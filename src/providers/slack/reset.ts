@@ -81,8 +81,8 @@ export class SlackReset {
     try {
       res = await this.bulk(ids)
     } catch (err) {
-      // Errors of the whole call go to the engine (fatal ones stop the run; the rest fail the batch),
-      // except a refusal of the method (fall back) and codes that blame some of the users (find them).
+      // A stop (fatal codes, cancellation) goes to the engine, which stops the run; a refusal of the
+      // method falls back to reset; codes that blame some of the users make the call split to find them.
       if (!(err instanceof ProviderRequestError) || err.fatal) throw err
       const code = err.info.code
       if (code !== undefined && FALLBACK_CODES.has(code)) {
@@ -90,7 +90,10 @@ export class SlackReset {
         return this.perUser(ids)
       }
       if (code !== undefined && BLAME_CODES.has(code) && ids.length > 1) return this.split(ids, new Budget(), err.info, err.attempts)
-      throw err
+      // Any other refusal is about the call, never one of its users: Slack blames users only by code. The
+      // batch fails here rather than in the engine, which would split a 404 (a wrong base-url) to find
+      // a bad target, sending a thousand calls that can only fail the same way.
+      return ids.map((id) => ({ id, outcome: 'failed', error: err.info, attempts: err.attempts }))
     }
     return this.settle(ids, new Budget(), this.answerOf(res))
   }
