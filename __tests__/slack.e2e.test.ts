@@ -65,7 +65,7 @@ describe('slack end to end', () => {
     expect(JSON.parse(r.outputs.unresolved)).toEqual(['nobody@example.com', DELETED_USER.email])
     expect(byId(r, 'W00000002')).toMatchObject({ kind: 'user-id', label: 'User 2', outcome: 'planned', details: { email: 'user2@example.com', name: 'user2' } })
     expect(byId(r, 'nobody@example.com')).toMatchObject({ outcome: 'skipped', unresolved: true, kind: 'email' })
-    expect(byId(r, 'nobody@example.com')?.reason).toContain('no active Slack user with this email')
+    expect(byId(r, 'nobody@example.com')?.reason).toContain('not found in Slack (HTTP 200, code users_not_found: no active user has this email')
     expect(byId(r, 'nobody@example.com')?.reason).toContain('users_not_found')
     // Four lookups, each a GET with the email in the query; ids cost no call.
     const lookups = emu.requestsTo(METHOD_LOOKUP)

@@ -3,6 +3,7 @@ import { BOX_CLIENT_ID, BOX_CLIENT_SECRET, BOX_ENTERPRISE_ID, BoxEmulator, makeU
 import { DNL_PASSWORD, DNL_USERNAME, DnlEmulator, makeUsers as makeDnlUsers } from '../__tests__/emulators/denovolab/index.js'
 import { HW_AK, HW_SK, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
+import { SLACK_ADMIN_TOKEN, SlackEmulator } from '../__tests__/emulators/slack/index.js'
 
 export const scenarios = [
   {
@@ -58,5 +59,16 @@ export const scenarios = [
     },
     inputs: (emu) => ({ provider: 'denovolab', 'base-url': emu.baseUrl, username: DNL_USERNAME, token: DNL_PASSWORD, filter: 'user_type=agent\nactive=false' }),
     after: (emu) => console.log(`\nemulator: accounts deleted: ${emu.deleted.join(', ')}`)
+  },
+  {
+    provider: 'slack',
+    title: 'Slack Enterprise Grid — reset the sessions of users by id and by email (one resetBulk call), an email nobody has skipped',
+    async start() {
+      const emu = new SlackEmulator()
+      await emu.start()
+      return emu
+    },
+    inputs: (emu) => ({ provider: 'slack', token: SLACK_ADMIN_TOKEN, 'base-url': emu.baseUrl, targets: 'W00000001\nuser2@example.com\nuser6@example.com\nformer.employee@example.com', 'if-unresolved': 'skip' }),
+    after: (emu) => console.log(`\nemulator: ${emu.jobs.length} resetBulk job(s) queued for ${emu.resetUserIds().join(', ')}`)
   }
 ]

@@ -77,7 +77,7 @@ const EXPLAIN: Record<string, string> = {
   unknown_method: 'Slack does not offer this method to this token',
   restricted_action: 'an organization policy prevents this action',
   method_deprecated: 'Slack has deprecated this method',
-  users_not_found: 'no active Slack user has this email (deactivated members are not found either)',
+  users_not_found: 'no active user has this email (a deactivated member is not found, and is already signed out)',
   user_not_found: 'no Slack user has this id',
   cannot_reset_bot: 'Slack cannot reset the sessions of a bot user',
   cannot_reset_primary_owner: "only the Primary Owner can reset the Primary Owner's sessions",

@@ -144,7 +144,7 @@ export const slack = defineProvider({
         user = res.data.user
       } catch (err) {
         if (err instanceof ProviderRequestError && err.info.code === 'users_not_found') {
-          return notFound(email, 'email', 'no active Slack user with this email (a deactivated member is not found either, and Slack signed it out when it was deactivated)', err.info, email)
+          return notFound(email, 'email', 'not found in Slack', err.info, email)
         }
         throw err
       }
