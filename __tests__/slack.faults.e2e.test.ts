@@ -1,7 +1,7 @@
 // The bundled action against the Slack emulator when Slack says no: rate limits (HTTP 429 and HTTP 200
-// ratelimited, with Retry-After), transient errors, tokens without the scope / of the wrong type / of a
-// non-admin / expired mid-run, and resetBulk refused for the token or the plan (the fallback to
-// admin.users.session.reset, and the stop when reset is refused too).
+// ratelimited, with Retry-After), transient errors, and resetBulk refused for the token or the plan (the
+// fallback to admin.users.session.reset, and the stop when reset is refused too). Tokens Slack refuses
+// are in slack.token.e2e.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import {
   BOT_USER,
@@ -9,16 +9,12 @@ import {
   METHOD_RESET,
   METHOD_RESET_BULK,
   SLACK_ADMIN_TOKEN,
-  SLACK_NO_ADMIN_SCOPE_TOKEN,
-  SLACK_NO_EMAIL_SCOPE_TOKEN,
-  SLACK_NON_ADMIN_TOKEN,
-  SLACK_WORKSPACE_TOKEN,
   SlackEmulator,
   makeUsers,
   slackAnswer,
   specialUsers
 } from './emulators/slack/index.js'
-import { runAction, visibleLog } from './helpers/run-action.js'
+import { runAction } from './helpers/run-action.js'
 
 const users = makeUsers(40)
 const emu = new SlackEmulator({ users: [...users, ...specialUsers()] })
@@ -37,8 +33,6 @@ function inputs(extra: Record<string, string>): Record<string, string> {
 }
 const ids = (n: number, from = 0): string[] => users.slice(from, from + n).map((u) => u.id)
 const byId = (r: Run, id: string): Result | undefined => (r.report.results as Result[]).find((x) => x.id === id)
-const outcomes = (r: Run): string[] => (r.report.results as Result[]).map((x) => x.outcome)
-const shown = (r: Run): string => [visibleLog(r.stdout), r.stderr, r.summary, JSON.stringify(r.report ?? {}), JSON.stringify(r.outputs)].join('\n')
 
 describe('slack: throttling and transient errors', () => {
   it('a ratelimited storm (HTTP 429 on resetBulk, HTTP 200 ratelimited on lookups) is waited out as Retry-After says; every user is queued exactly once', async () => {
@@ -93,60 +87,6 @@ describe('slack: throttling and transient errors', () => {
     expect(byId(r, ids(1)[0])).toMatchObject({ outcome: 'failed', status: 404 })
     expect(byId(r, ids(1)[0])?.message).toContain('Not Found')
     expect(emu.requests).toHaveLength(1)
-  })
-})
-
-describe('slack: the token', () => {
-  it('missing_scope on the reset stops the run with the scope to add; the rest is not attempted', async () => {
-    const r = await runAction({ inputs: inputs({ token: SLACK_NO_ADMIN_SCOPE_TOKEN, targets: ids(6).join('\n'), 'batch-size': '2', concurrency: '1' }) })
-    expect(r.code).not.toBe(0)
-    expect(outcomes(r)).toEqual(['failed', 'failed', 'not-attempted', 'not-attempted', 'not-attempted', 'not-attempted'])
-    const first = byId(r, ids(1)[0])
-    expect(first).toMatchObject({ status: 200, code: 'missing_scope' })
-    expect(first?.message).toContain('the token lacks the scope admin.users:write (it has: users:read,users:read.email)')
-    expect(first?.message).toContain('reinstall the app on the organization')
-    expect(r.report.halted).toContain('missing_scope')
-    expect(emu.requestsTo(METHOD_RESET_BULK)).toHaveLength(1)
-    expect(r.stdout).toContain('Slack rejected the credentials')
-    expect(shown(r)).not.toContain(SLACK_NO_ADMIN_SCOPE_TOKEN)
-  })
-
-  it("a dry run warns from Slack's X-OAuth-Scopes header when the token lacks admin.users:write", async () => {
-    const r = await runAction({ inputs: inputs({ token: SLACK_NO_ADMIN_SCOPE_TOKEN, targets: 'user1@example.com', 'dry-run': 'true' }) })
-    expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/::warning[^\n]*lack admin\.users:write/)
-    expect(emu.resetRequests()).toHaveLength(0)
-  })
-
-  it('missing_scope on users.lookupByEmail fails the plan, naming users:read.email; nothing is reset', async () => {
-    const r = await runAction({ inputs: inputs({ token: SLACK_NO_EMAIL_SCOPE_TOKEN, targets: 'W00000001\nuser2@example.com\nuser3@example.com' }) })
-    expect(r.code).not.toBe(0)
-    expect(r.report.status).toBe('plan-failed')
-    expect(r.report.error).toContain('code missing_scope')
-    expect(r.report.error).toContain('add users:read.email')
-    expect(emu.resetRequests()).toHaveLength(0)
-  })
-
-  it.each([
-    [SLACK_WORKSPACE_TOKEN, 'not_allowed_token_type', 'installed on the whole Enterprise Grid organization'],
-    [SLACK_NON_ADMIN_TOKEN, 'not_an_admin', 'not an Org Admin or Owner'],
-    ['xoxp-1000000001-2000000001-3000000099-9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f', 'invalid_auth', 'did not accept the token']
-  ])('%#: a token Slack refuses (%s) stops the run at the first call', async (token, code, advice) => {
-    const r = await runAction({ inputs: inputs({ token, targets: ids(4).join('\n'), 'batch-size': '2', concurrency: '1' }) })
-    expect(r.code).not.toBe(0)
-    expect(byId(r, ids(1)[0])).toMatchObject({ outcome: 'failed', code })
-    expect(byId(r, ids(1)[0])?.message).toContain(advice)
-    expect(outcomes(r).slice(2)).toEqual(['not-attempted', 'not-attempted'])
-    expect(emu.requests).toHaveLength(1)
-    expect(shown(r)).not.toContain(token)
-  })
-
-  it('a token that expires mid-run: what was queued stays accepted, the refused batch fails, the rest is not attempted', async () => {
-    emu.expireToken(SLACK_ADMIN_TOKEN, { afterRequests: 1 })
-    const r = await runAction({ inputs: inputs({ targets: ids(6).join('\n'), 'batch-size': '2', concurrency: '1' }) })
-    expect(r.code).not.toBe(0)
-    expect(outcomes(r)).toEqual(['accepted', 'accepted', 'failed', 'failed', 'not-attempted', 'not-attempted'])
-    expect(byId(r, ids(3)[2])).toMatchObject({ code: 'token_expired' })
   })
 })
 
