@@ -1,7 +1,7 @@
 // The bundled action (dist/index.js) run as the Actions runner runs it, against the Slack emulator:
 // targets, the plan, resetBulk and what its answers mean per user, session scope, dry runs, secrets.
-// Throttling, token and plan refusals and the fallback to admin.users.session.reset are in
-// slack.faults.e2e.test.ts.
+// Throttling, plan refusals and the fallback to admin.users.session.reset are in slack.faults.e2e.test.ts;
+// tokens Slack refuses in slack.token.e2e.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import {
   BOT_USER,
