@@ -252,6 +252,17 @@ describe('HttpClient: retries and waits', () => {
     expect(b.at - T0).toBeLessThan(75)
   })
 
+  it('holds no slot on the wire while waiting to retry after a transport failure', async () => {
+    // One slot: while /a backs off after a reset connection, /b goes out.
+    const t = testClient((req) => (req.url.endsWith('/a') && req.at === T0 ? { network: 'ECONNRESET' } : { status: 200, body: {}, delayMs: 10 }), { maxInFlight: 1 })
+    await Promise.all([t.http.request({ ...get, url: `${URL_}/a` }), t.http.request({ ...get, url: `${URL_}/b` })])
+    const [a1, a2] = t.fetch.requests.filter((r) => r.url.endsWith('/a'))
+    const b = t.fetch.requests.find((r) => r.url.endsWith('/b'))!
+    expect(a2.at - a1.at).toBeGreaterThanOrEqual(75)
+    // /b went out during the 75 ms backoff of /a, not after it.
+    expect(b.at - T0).toBeLessThan(75)
+  })
+
   it('waitToRetry charges the budget, pauses the limiter when throttled, and refuses past the budget or after a stop', async () => {
     const t = testClient(() => ({ status: 200, body: {} }), { maxWaitMs: 5000 })
     expect(await t.http.waitToRetry(3000, { throttled: true, label: 'item' })).toBe(true)
