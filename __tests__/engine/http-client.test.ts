@@ -483,6 +483,14 @@ describe('HttpClient: pacing by rate-limit headers', () => {
     expect(users2.at - T0).toBeGreaterThanOrEqual(30_250)
   })
 
+  it('paces requests that name no bucket too (they share the default window)', async () => {
+    const reset = String(T0 / 1000 + 30)
+    const t = testClient(() => ({ status: 200, body: {}, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } }), { profile: paced })
+    await t.http.request(get)
+    await t.http.request(get)
+    expect(t.fetch.requests[1].at - T0).toBeGreaterThanOrEqual(30_000)
+  })
+
   it('a 429 with paceByHeaders pauses only its own bucket', async () => {
     const t = testClient((req, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '20' } } : { status: 200, body: {} }), { profile: paced })
     const first = t.http.request({ ...get, url: `${URL_}/users`, bucket: 'users' })

@@ -279,7 +279,8 @@ export class HttpClient implements Http {
       throw new RunHaltedError(control.cancelledBy ?? 'the run was cancelled', sent)
     }
     try {
-      await Promise.race([limiter.acquire(bucket), control.cancelled])
+      // Allowance headers of answers without a bucket are recorded under 'default' (observeAllowance): pace by it.
+      await Promise.race([limiter.acquire(bucket ?? (this.opts.profile.paceByHeaders ? 'default' : undefined)), control.cancelled])
       this.throwIfStopped(sent)
     } catch (err) {
       this.inFlight.release()
