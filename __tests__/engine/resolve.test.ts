@@ -64,6 +64,12 @@ describe('nextLink', () => {
     expect(nextLink(h('<https://a/x?after=3>; rel=next'))).toBe('https://a/x?after=3')
     expect(nextLink(h('<https://a/x?a=1,b=2>; rel="prev next"'))).toBe('https://a/x?a=1,b=2')
     expect(nextLink(h('<https://a/x>; rel="self"'))).toBeUndefined()
+    // Another relation that merely starts with "next" (RFC 5005's next-archive) is not the next page.
+    expect(nextLink(h('<https://a/archive/2>; rel="next-archive", <https://a/x?p=2>; rel="next"'))).toBe('https://a/x?p=2')
+    expect(nextLink(h('<https://a/x>; rel="nextpage"'))).toBeUndefined()
+    expect(nextLink(h('<https://a/x>; rel=next-archive'))).toBeUndefined()
+    expect(nextLink(h('<https://a/y>; rel=next; title="more"'))).toBe('https://a/y')
+    expect(nextLink(h('<https://a/z>; rel="next last"'))).toBe('https://a/z')
     expect(nextLink(new Headers())).toBeUndefined()
   })
 })
