@@ -491,6 +491,15 @@ describe('HttpClient: pacing by rate-limit headers', () => {
     expect(t.fetch.requests[1].at - T0).toBeGreaterThanOrEqual(30_000)
   })
 
+  it('counts the requests still in flight as spoken for: remaining <= in flight pauses the bucket', async () => {
+    const reset = String(T0 / 1000 + 20)
+    // Four requests on the wire; the first answer says 2 left while 3 others are still out.
+    const t = testClient((_, n) => (n < 4 ? { status: 200, body: {}, delayMs: 100 + n, headers: { 'x-rate-limit-remaining': '2', 'x-rate-limit-reset': reset } } : { status: 200, body: {} }), { profile: paced, maxInFlight: 4 })
+    await Promise.all(Array.from({ length: 4 }, () => t.http.request({ ...get, bucket: 'users' })))
+    await t.http.request({ ...get, bucket: 'users' })
+    expect(t.fetch.requests[4].at - T0).toBeCloseTo(20_250, 0)
+  })
+
   it('a 429 with paceByHeaders pauses only its own bucket', async () => {
     const t = testClient((req, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '20' } } : { status: 200, body: {} }), { profile: paced })
     const first = t.http.request({ ...get, url: `${URL_}/users`, bucket: 'users' })

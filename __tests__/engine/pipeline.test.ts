@@ -29,6 +29,8 @@ interface FakeOptions {
  * A small provider over the scripted fetch: plans by looking each target up (GET /users/:id, 404 ->
  * unresolved), terminates a batch with one POST /revoke. Defined as real providers are.
  */
+let executeCalls = 0
+
 function fakeProvider(o: FakeOptions = {}) {
   return defineProvider({
     name: 'fake',
@@ -63,6 +65,7 @@ function fakeProvider(o: FakeOptions = {}) {
         execute:
           o.execute ??
           (async (batch): Promise<BatchOutcome[]> => {
+            executeCalls++
             const res = await http.request({ method: 'POST', url: `${BASE}/revoke`, json: { ids: batch.map((e) => e.id) }, ok: [204], body: 'empty', what: 'POST /revoke' })
             return batch.map((e) => ({ id: e.id, outcome: 'terminated', reason: 'sessions ended', requestId: res.requestId, attempts: res.attempts }))
           })
@@ -187,6 +190,7 @@ describe('runPipeline', () => {
     ['expected-count', { expectedCount: 4 }, /Input 'expected-count': the plan holds 3 targets, expected-count is 4/],
     ['expected-plan-hash', { expectedPlanHash: '0'.repeat(64) }, /Input 'expected-plan-hash': the fresh plan's hash [0-9a-f]{64} differs from the approved 0{64}/]
   ] as const)('refuses a plan %s does not allow: every planned target not-attempted, nothing executed', async (input, over, message) => {
+    executeCalls = 0
     const h = harness(fakeApi(['u4']))
     const report = await h.run(settings(undefined, { targets: ['u1', 'u2', 'u3', 'u4'], ...over }))
     expect(report.status).toBe('refused')
@@ -195,6 +199,7 @@ describe('runPipeline', () => {
     expect(report.results.map((r) => r.outcome)).toEqual(['not-attempted', 'not-attempted', 'not-attempted', 'skipped'])
     expect(report.results[0].reason).toBe(`not attempted: the plan was refused (${input})`)
     expect(report.counts).toMatchObject({ planned: 3, notAttempted: 3, skipped: 1, terminated: 0 })
+    expect(executeCalls).toBe(0)
     expect(mutating(h)).toBe(0)
     expect(h.checkpoints).toHaveLength(0)
   })

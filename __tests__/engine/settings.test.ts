@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InputError } from '../../src/engine/errors.js'
+import { run } from '../../src/main.js'
 import { SHARED_INPUTS, allInputNames, readSettings } from '../../src/settings.js'
+import { RecordingSink, VirtualClock, scriptedFetch } from './helpers.js'
 
 let root: string
 let ws: string
@@ -373,6 +375,18 @@ describe('readSettings: report-path', () => {
     const under = refusal({ ...IPROYAL, 'report-path': 'plain.txt/report.json' })
     expect(under.input).toBe('report-path')
     expect(under.message).toMatch(/cannot be written \((ENOTDIR|EEXIST)\)/)
+  })
+
+  it('a bad report-path fails the step before any request is sent', async () => {
+    mkdirSync(join(ws, 'report-dir'), { recursive: true })
+    const sink = new RecordingSink({ ...IPROYAL, 'report-path': 'report-dir' })
+    const fetch = scriptedFetch(new VirtualClock(), () => ({ status: 204 }))
+    const result = await run({ core: sink, fetch, env })
+    expect(result).toEqual({ failed: true, cancelled: false })
+    expect(sink.failed).toContain("Input 'report-path':")
+    expect(sink.failed).toContain('is a directory')
+    expect(fetch.requests).toHaveLength(0)
+    expect(sink.outputs.size).toBe(0)
   })
 
   it('creates the missing directories of a good path, and writes nothing there yet', () => {
