@@ -338,6 +338,23 @@ describe('HttpClient: credentials and stopping', () => {
     expect(minted).toBe(2)
   })
 
+  it('an auth failure in a 200 that is also fatal: renewed once, then the run stops', async () => {
+    const rules: HttpProfile = {
+      ...profile,
+      failureInBody: (_s, body) => ((body as { ok?: boolean }).ok === false ? { message: 'token_expired', code: 'token_expired' } : undefined),
+      isAuthFailure: (_s, e) => e.code === 'token_expired',
+      isFatal: (_s, e) => e.code === 'token_expired'
+    }
+    const t = testClient(() => ({ status: 200, body: { ok: false } }), { profile: rules })
+    let n = 0
+    const creds = new MintedToken({ mint: async () => ({ token: `slack-token-${++n}` }), header: (tk) => ({ authorization: tk }), addSecret: () => {}, clock: t.clock, log: t.log, label: 'x' })
+    const err = (await rejection(t.http.request({ ...get, auth: creds }))) as ProviderRequestError
+    expect(n).toBe(2)
+    expect(t.fetch.requests.map((r) => r.headers.authorization)).toEqual(['slack-token-1', 'slack-token-2'])
+    expect(err.fatal).toBe(true)
+    expect(t.control.stopped).toBe('the run stopped after HTTP 200, code token_expired: token_expired')
+  })
+
   it('renews a minted token once on 401, masking each token before use', async () => {
     const t = testClient((req) => (req.headers.authorization === 'Bearer first-token-aaaa' ? { status: 401, body: { message: 'expired' } } : { status: 200, body: {} }))
     const tokens = ['first-token-aaaa', 'second-token-bbbb']
