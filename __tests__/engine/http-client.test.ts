@@ -414,7 +414,9 @@ describe('HttpClient: credentials and stopping', () => {
       addSecret: (v) => t.secrets.add(v),
       clock,
       log: t.log,
-      label: 'a shared token'
+      label: 'a shared token',
+      // Five workers refused at once make one renewal, not five.
+      maxRenewals: 1
     })
     await creds.ready()
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => t.http.request({ ...get, url: `${URL_}/${i}`, auth: creds })))
