@@ -662,6 +662,17 @@ describe('RateLimiter through the client', () => {
     expect(t.fetch.requests.map((r) => r.at - T0)).toEqual([0, 60_000, 120_000])
   })
 
+  it('at 1 a minute, a 429 that arrives while the next request waits for its slot delays it only to the end of the pause', async () => {
+    // /a is answered after 30 s with a 429 asking 40 s (until 70 s); /b holds the slot at 60 s.
+    const t = testClient((req, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '40' }, delayMs: 30_000 } : { status: 200, body: {} }), { rateLimit: 1, maxInFlight: 2 })
+    await Promise.all([t.http.request({ ...get, url: `${URL_}/a` }), t.http.request({ ...get, url: `${URL_}/b` })])
+    expect(t.fetch.requests.map((r) => [r.url.slice(-2), r.at - T0])).toEqual([
+      ['/a', 0],
+      ['/b', 70_000],
+      ['/a', 130_000]
+    ])
+  })
+
   it('shares the limiter of another client', async () => {
     const clock = new VirtualClock()
     const limiter = new RateLimiter(60, clock)

@@ -28,6 +28,29 @@ describe('RateLimiter', () => {
     expect(await grants(limiter, clock, [undefined, undefined, undefined])).toEqual([0, 60_000, 120_000])
   })
 
+  it('a pause that starts while a caller waits for its slot does not send it to the back of the queue', async () => {
+    // 1 a minute: B holds the slot at 60 s. At 30 s the provider asks everyone to wait until 70 s.
+    const clock = new VirtualClock()
+    const limiter = new RateLimiter(1, clock)
+    await limiter.acquire()
+    const b = grants(limiter, clock, [undefined])
+    await clock.sleep(30_000)
+    limiter.pauseUntil(T0 + 70_000)
+    expect((await b)[0]).toBe(70_000)
+    // The one after it keeps the spacing from there.
+    expect(await grants(limiter, clock, [undefined])).toEqual([130_000])
+  })
+
+  it('callers queued behind a pause keep their order and spacing after it', async () => {
+    const clock = new VirtualClock()
+    const limiter = new RateLimiter(60, clock)
+    await limiter.acquire()
+    const queued = grants(limiter, clock, [undefined, undefined, undefined, undefined])
+    await clock.sleep(500)
+    limiter.pauseUntil(T0 + 10_000)
+    expect(await queued).toEqual([10_000, 11_000, 12_000, 13_000])
+  })
+
   it('does not save up unused time for a burst later', async () => {
     const clock = new VirtualClock()
     const limiter = new RateLimiter(60, clock)
