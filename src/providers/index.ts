@@ -3,8 +3,9 @@ import { box } from './box/index.js'
 import { denovolab } from './denovolab/index.js'
 import { huaweicloud } from './huaweicloud/index.js'
 import { iproyal } from './iproyal/index.js'
+import { okta } from './okta/index.js'
 
 /** Every provider the action knows, by the name the `provider` input takes. */
-export const providers: ReadonlyMap<string, AnyProvider> = new Map([iproyal, huaweicloud, box, denovolab].map((p) => [p.name, p]))
+export const providers: ReadonlyMap<string, AnyProvider> = new Map([iproyal, huaweicloud, box, denovolab, okta].map((p) => [p.name, p]))
 
 export const providerNames = [...providers.keys()]
