@@ -5,6 +5,7 @@ import { BOX_DEVELOPER_TOKEN, BoxEmulator, makeUsers as makeBoxUsers } from '../
 import { DNL_ADMIN_TOKEN, DnlEmulator, makeUsers as makeDnlUsers } from '../__tests__/emulators/denovolab/index.js'
 import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
+import { OKTA_API_TOKEN, OktaEmulator, makeUsers as makeOktaUsers } from '../__tests__/emulators/okta/index.js'
 
 async function started(emu) {
   await emu.start()
@@ -60,5 +61,17 @@ export const benchScenarios = [
     restore: (emu, size) => emu.resetState(makeDnlUsers(size)),
     inputs: (emu) => ({ provider: 'denovolab', token: DNL_ADMIN_TOKEN, 'base-url': emu.baseUrl }),
     curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/user/'"$t" -H 'X-Auth-Token: ${DNL_ADMIN_TOKEN}' -H 'accept: application/json'`
+  },
+  {
+    provider: 'okta',
+    sizes: [1000, 10_000],
+    rateLimit: 30_000,
+    latencyMs: 20,
+    concurrency: 16,
+    note: "targets are every user id of an org of the same size: resolved from the org's user list (GET /api/v1/users, 200 a page, Link after cursor) instead of one GET /users/{id} each, then one DELETE /api/v1/users/{id}/sessions?oauthTokens=true per user. Okta's own per-minute buckets are raised out of the way (the 10,000 run would take about 17 minutes at Okta's default 600 session clears a minute per token); the emulator's per-second window is the limit",
+    start: (size) => started(new OktaEmulator({ users: makeOktaUsers(size), rateLimits: { users: 1e7, user: 1e7, sessions: 1e7, group: 1e7, groups: 1e7, other: 1e7, token: 1e7 }, concurrencyLimit: 1000 })),
+    targets: (emu) => [...emu.users.keys()],
+    inputs: (emu) => ({ provider: 'okta', token: OKTA_API_TOKEN, 'base-url': emu.origin }),
+    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.origin}/api/v1/users/'"$t"'/sessions?oauthTokens=true' -H 'Authorization: SSWS ${OKTA_API_TOKEN}' -H 'Accept: application/json'`
   }
 ]
