@@ -179,6 +179,8 @@ export const okta = defineProvider({
   defaults: { batchSize: 1, concurrency: 3, rateLimit: 1200, maxRetries: 5, timeoutSeconds: 30 },
   targetTypes: ['auto', 'user-id', 'login', 'group-id'],
   defaultTargetType: 'auto',
+  // An email address is read as a login (Okta logins are usually the email address).
+  emailTargetType: 'auto',
   targetTypesDescription: 'auto (default: 00u… user ids, logins, group:<00g… id>), user-id, login or group-id',
   filter: {
     mode: 'select',
@@ -293,11 +295,13 @@ export const okta = defineProvider({
           })
     const http: Http = ctx.http.with({ auth })
 
-    const userEntry = (u: OktaUser, extra: Record<string, DetailValue> = {}): PlanEntry => ({
+    /** A resolved user; `given` is the target as listed, when it is not the user id (a login). */
+    const userEntry = (u: OktaUser, given?: string, extra: Record<string, DetailValue> = {}): PlanEntry => ({
       id: u.id,
       kind: 'user-id',
       label: userLabel(u),
-      details: { login: u.profile?.login ?? null, status: u.status ?? null, ...extra }
+      given: given !== undefined && given !== u.id ? given : undefined,
+      details: { login: u.profile?.login ?? null, status: u.status ?? null, ...(given !== undefined && given !== u.id ? { given } : {}), ...extra }
     })
 
     /** One page of the user list (`search` when given), and the cursor of the next. */
@@ -371,7 +375,7 @@ export const okta = defineProvider({
       if (!found.found) return notFound(key, kind, kind === 'user-id' ? 'no Okta user with this id' : 'no Okta user with this login', found.error)
       const u = found.res.data
       if (kind === 'user-id' && u.id !== key) throw new ProviderRequestError({ status: found.res.status, code: 'unexpected-response', message: `GET /users/${key} returned user ${u.id}`, requestId: found.res.requestId }, 1)
-      return userEntry(u, key !== u.id ? { given: key } : {})
+      return userEntry(u, key)
     }
 
     /** The group's members, read now: the plan holds exactly these users. */
@@ -392,7 +396,7 @@ export const okta = defineProvider({
       })
       ctx.log.info(`Okta group ${name} (${groupId}): ${items.length} member(s)`)
       if (items.length === 0) return [{ id: entryId, kind: 'group-id', label: name, details: { members: 0 }, skip: 'the group has no members; nothing sent' }]
-      return items.map((u) => userEntry(u, { group: name }))
+      return items.map((u) => userEntry(u, undefined, { group: name }))
     }
 
     return {
@@ -414,7 +418,7 @@ export const okta = defineProvider({
         const resolved = await mapConcurrent(classified, ctx.concurrency, async (c): Promise<PlanEntry[]> => {
           if (c.kind === 'group-id') return resolveGroup(c.value)
           const u = c.kind === 'user-id' ? listed?.byId.get(c.value) : listed?.byLogin.get(c.value.toLowerCase())
-          if (u) return [userEntry(u, c.value !== u.id ? { given: c.value } : {})]
+          if (u) return [userEntry(u, c.value)]
           return [await resolveUser(c.kind, c.value)]
         })
         const seen = new Map<string, PlanEntry>()
