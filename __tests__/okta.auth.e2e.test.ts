@@ -20,7 +20,6 @@ beforeAll(async () => {
 afterAll(() => emu.stop())
 beforeEach(() => emu.reset())
 
-type Result = { id: string; outcome: string; status?: number; code?: string; message?: string; reason?: string }
 type Run = Awaited<ReturnType<typeof runAction>>
 
 function inputs(extra: Record<string, string>): Record<string, string> {
