@@ -295,14 +295,15 @@ export const okta = defineProvider({
           })
     const http: Http = ctx.http.with({ auth })
 
-    /** A resolved user; `given` is the target as listed, when it is not the user id (a login). */
-    const userEntry = (u: OktaUser, given?: string, extra: Record<string, DetailValue> = {}): PlanEntry => ({
-      id: u.id,
-      kind: 'user-id',
-      label: userLabel(u),
-      given: given !== undefined && given !== u.id ? given : undefined,
-      details: { login: u.profile?.login ?? null, status: u.status ?? null, ...(given !== undefined && given !== u.id ? { given } : {}), ...extra }
-    })
+    /**
+     * A resolved user. `given` (the field) is the target as listed whenever it is not the user id, so a
+     * pipeline can map results back; the plan table shows it only when it differs from the login.
+     */
+    const userEntry = (u: OktaUser, given?: string, extra: Record<string, DetailValue> = {}): PlanEntry => {
+      const listed = given !== undefined && given !== u.id ? given : undefined
+      const shown: Record<string, DetailValue> = listed !== undefined && listed !== u.profile?.login ? { given: listed } : {}
+      return { id: u.id, kind: 'user-id', label: userLabel(u), given: listed, details: { login: u.profile?.login ?? null, status: u.status ?? null, ...shown, ...extra } }
+    }
 
     /** One page of the user list (`search` when given), and the cursor of the next. */
     async function usersPage(params: Record<string, string>, after: string | undefined): Promise<{ users: OktaUser[]; after?: string }> {
