@@ -67,7 +67,7 @@ function fromJwk(text: string): SigningKey | { problem: string } {
 
 function fromPem(raw: string): SigningKey | { problem: string } {
   // A PEM stored with escaped line breaks ("\n" as two characters) is the same key.
-  const text = !raw.includes('\n') && raw.includes('\\n') ? raw.replace(/\\r?\\n/g, '\n') : raw
+  const text = !raw.includes('\n') && raw.includes('\\n') ? raw.replace(/(?:\\r)?\\n/g, '\n') : raw
   const label = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1] ?? ''
   if (label === 'PUBLIC KEY' || label === 'RSA PUBLIC KEY' || label === 'CERTIFICATE') return { problem: `is a ${label.toLowerCase()}, not the private key` }
   if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(text)) return { problem: 'is an encrypted private key: pass it unencrypted (from a secret)' }
