@@ -166,7 +166,7 @@ describe('okta bad inputs: one clear error, nothing sent', () => {
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
     const r = await runAction({ inputs: appInputs({ token: weak, targets: users[0].id }) })
     expect(r.code).not.toBe(0)
-    expect(r.stdout).toContain("Input 'token': is a 1024-bit RSA key; Okta needs at least 2048 bits")
+    expect(r.stdout).toContain("Input 'token': is a 1024-bit RSA key; the action takes RSA keys of at least 2048 bits")
     expect(emu.requests).toHaveLength(0)
     for (const text of shown(r)) for (const line of pemLines(weak)) expect(text).not.toContain(line)
   })

@@ -19,7 +19,7 @@ export interface SigningKey {
 const EC_ALGS: Record<string, AssertionAlg> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' }
 const RSA_ALGS: readonly AssertionAlg[] = ['RS256', 'RS384', 'RS512']
 const JWK_PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const
-/** Okta refuses RSA keys shorter than this for client authentication. */
+/** Shorter RSA keys are refused before any request (2048 bits is the size Okta's guides generate; NIST has disallowed 1024-bit RSA signatures since 2013). */
 const MIN_RSA_BITS = 2048
 const ASSERTION_LIFETIME_S = 300
 
@@ -88,7 +88,7 @@ function fromPem(raw: string): SigningKey | { problem: string } {
 function withAlg(key: KeyObject, jwkAlg: string | undefined, kid: string | undefined, secretParts: string[]): SigningKey | { problem: string } {
   if (key.asymmetricKeyType === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-    if (bits < MIN_RSA_BITS) return { problem: `is a ${bits}-bit RSA key; Okta needs at least ${MIN_RSA_BITS} bits` }
+    if (bits < MIN_RSA_BITS) return { problem: `is a ${bits}-bit RSA key; the action takes RSA keys of at least ${MIN_RSA_BITS} bits (generate a 2048-bit or longer key for the service app)` }
     const alg = RSA_ALGS.find((a) => a === jwkAlg) ?? 'RS256'
     return { key, alg, kid, secretParts }
   }
