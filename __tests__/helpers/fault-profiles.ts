@@ -6,6 +6,7 @@ import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUser
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../emulators/iproyal/index.js'
 import { ENTRA_CLIENT_SECRET, EntraEmulator, makeUsers as makeEntraUsers } from '../emulators/entra/index.js'
 import { SLACK_ADMIN_TOKEN, SlackEmulator, makeUsers as makeSlackUsers } from '../emulators/slack/index.js'
+import { OKTA_API_TOKEN, OktaEmulator, makeUsers as makeOktaUsers } from '../emulators/okta/index.js'
 
 export interface EmulatorLike {
   server: {
@@ -159,6 +160,27 @@ export const faultProfiles: FaultProfile[] = [
     success: 'accepted',
     extraFaults: [['HTTP 200 {"ok":false,"error":"ratelimited"} with Retry-After', { kind: 'custom', respond: () => ({ status: 200, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } }) }]],
     // A second reset of the same user's sessions is harmless.
+    repeatMatters: false
+  },
+  {
+    provider: 'okta',
+    async start() {
+      const emu = new OktaEmulator({ users: makeOktaUsers(8) })
+      await emu.start()
+      return emu as unknown as EmulatorLike
+    },
+    inputs: (emu) => ({ provider: 'okta', token: OKTA_API_TOKEN, 'base-url': (emu as unknown as OktaEmulator).origin }),
+    targets: (emu) => [...(emu as unknown as OktaEmulator).users.keys()].slice(0, 6),
+    reset: (emu) => (emu as unknown as OktaEmulator).reset(),
+    isMutating: (q) => q.method === 'DELETE' && q.path.endsWith('/sessions'),
+    success: 'terminated',
+    extraFaults: [['429 E0000047 with X-Rate-Limit-Reset', { kind: 'throttle', retryAfter: 'none', seconds: 1 }]],
+    effects: (emu) => {
+      const counts = new Map<string, number>()
+      for (const r of (emu as unknown as OktaEmulator).revocations as Array<{ userId: string }>) counts.set(r.userId, (counts.get(r.userId) ?? 0) + 1)
+      return counts
+    },
+    // Clearing the sessions of a user twice is harmless.
     repeatMatters: false
   }
 ]

@@ -176,7 +176,8 @@ export class HttpClient implements Http {
       const { raw } = exchange
 
       const requestId = this.requestIdOf(raw.headers)
-      if (this.opts.profile.paceByHeaders) this.observeAllowance(raw.headers, req.bucket)
+      // A 429 is throttling, handled (and charged to the wait budget) by the retry below; other answers pace.
+      if (this.opts.profile.paceByHeaders && raw.status !== 429) this.observeAllowance(raw.headers, req.bucket)
       const success = req.ok ? req.ok.includes(raw.status) : raw.status >= 200 && raw.status < 300
       const body = parseJson(raw.text)
       // A 2xx whose body says failure (Slack's {"ok":false,"error":...}) is a failure, judged like any other.
