@@ -150,8 +150,8 @@ function parseCsv(lines: string[], targetType: string, name: string): ParsedTarg
   return { targets, where, commentLines }
 }
 
-/** Splits one CSV line (RFC 4180 quoting, no embedded newlines). */
-function splitCsvLine(line: string, lineNo: number, name: string): string[] {
+/** Splits one CSV line (RFC 4180 quoting, no embedded newlines); `input` and `name` word the error. */
+export function splitCsvLine(line: string, lineNo: number, name: string, input = 'targets-file'): string[] {
   const cells: string[] = []
   let cell = ''
   let quoted = false
@@ -171,7 +171,7 @@ function splitCsvLine(line: string, lineNo: number, name: string): string[] {
       cell = ''
     } else cell += ch
   }
-  if (quoted) throw new InputError('targets-file', `line ${lineNo} of ${name} has an unclosed quote`, 'close the quote or remove it')
+  if (quoted) throw new InputError(input, `line ${lineNo} of ${name} has an unclosed quote`, 'close the quote or remove it')
   cells.push(cell)
   return cells.map((c) => c.trim())
 }

@@ -6,6 +6,7 @@
 //   - JSON: an array of emails, or of objects {"person": "alice@acme.com", "slack": "W012ABC"}.
 // An empty cell means "use the person's email where the provider takes one".
 import { InputError } from '../engine/errors.js'
+import { splitCsvLine } from '../engine/targets.js'
 
 export interface Person {
   /** How the person is named in the tables: their email, or the first column. */
@@ -24,30 +25,6 @@ function check(value: string, where: string): string {
   return v
 }
 
-function splitCsvLine(line: string, lineNo: number): string[] {
-  const cells: string[] = []
-  let cell = ''
-  let quoted = false
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"'
-        i++
-      } else if (ch === '"') quoted = false
-      else cell += ch
-    } else if (ch === '"' && cell.trim() === '') {
-      quoted = true
-      cell = ''
-    } else if (ch === ',') {
-      cells.push(cell)
-      cell = ''
-    } else cell += ch
-  }
-  if (quoted) throw new InputError('people', `line ${lineNo} has an unclosed quote`, 'close the quote')
-  cells.push(cell)
-  return cells.map((c) => c.trim())
-}
 
 /** Parses the people input against the provider names it may map ids for. */
 export function parsePeople(raw: string, providerNames: readonly string[]): Person[] {
@@ -80,14 +57,14 @@ export function parsePeople(raw: string, providerNames: readonly string[]): Pers
     })
   } else {
     const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trim().startsWith('#'))
-    const header = splitCsvLine(lines[0], 1).map((h) => h.toLowerCase())
+    const header = splitCsvLine(lines[0], 1, 'the people list', 'people').map((h) => h.toLowerCase())
     if (header.includes('person') || header.includes('email')) {
       const personCol = header.includes('person') ? header.indexOf('person') : header.indexOf('email')
       for (const [i, h] of header.entries()) {
         if (i !== personCol && !providerNames.includes(h)) throw new InputError('people', `the header names ${JSON.stringify(h)}, which is not a provider`, `name the columns person and provider names: ${providerNames.join(', ')}`)
       }
       people = lines.slice(1).map((line, n) => {
-        const cells = splitCsvLine(line, n + 2)
+        const cells = splitCsvLine(line, n + 2, 'the people list', 'people')
         if (cells.length !== header.length) throw new InputError('people', `line ${n + 2} has ${cells.length} cells, the header has ${header.length}`, 'give every row as many cells as the header')
         const key = check(cells[personCol], `line ${n + 2}`)
         if (key === '') throw new InputError('people', `line ${n + 2} names no person`, 'fill the person column')
