@@ -18,7 +18,7 @@
 // is left is looked up one by one (users.get), so the plan shows the same users and not-found skips
 // either way.
 import { z } from 'zod'
-import { InputError, ProviderRequestError, RunHaltedError } from '../../engine/errors.js'
+import { InputError, ProviderRequestError, RunHaltedError, describeProviderError } from '../../engine/errors.js'
 import { MintedToken, staticCredentials, type Credentials } from '../../engine/http/auth.js'
 import type { Http } from '../../engine/http/client.js'
 import { flag, text } from '../../engine/inputs.js'
@@ -36,7 +36,7 @@ const LIST_USER_FIELDS = `nextPageToken,users(${USER_FIELDS},aliases,nonEditable
 /** users.list allows 1 to 500 a page. */
 const MAX_USERS_PAGE = 500
 /** members.list allows at most 200 a page. */
-const MEMBERS_PAGE = 200
+const MAX_MEMBERS_PAGE = 200
 /** From this many user keys on, the plan reads the user list first (see the top). */
 const LIST_FROM_KEYS = 50
 const MAX_QUERY_LENGTH = 2048
@@ -225,7 +225,7 @@ export const google = defineProvider({
     /** Whether the admin may read users at all: resolves a 403 on one target into "this target" or "every target". */
     let probe: Promise<ProviderRequestError | undefined> | undefined
     async function failIfAdminRefused(): Promise<void> {
-      probe ??= usersListPage({ maxResults: '1', fields: 'users(id)' }, 'users.list (checking that the admin may read users)').then(
+      probe ??= usersListPage({ maxResults: '1', fields: 'users(id,primaryEmail)' }, 'users.list (checking that the admin may read users)').then(
         () => undefined,
         (err: unknown) => {
           if (err instanceof ProviderRequestError && isForbidden(err.info)) return err
@@ -328,7 +328,8 @@ export const google = defineProvider({
           key: (m) => `${m.type ?? ''}:${m.id ?? m.email ?? ''}`,
           maxItems: ctx.maxTargets,
           fetchPage: async (cursor, pageNo) => {
-            const params = new URLSearchParams({ maxResults: String(MEMBERS_PAGE), includeDerivedMembership: 'true', fields: 'nextPageToken,members(id,email,type,status)' })
+            // One past max-targets, so a bigger group is refused after one page rather than read to its end.
+            const params = new URLSearchParams({ maxResults: String(Math.max(1, Math.min(MAX_MEMBERS_PAGE, ctx.maxTargets + 1))), includeDerivedMembership: 'true', fields: 'nextPageToken,members(id,email,type,status)' })
             if (cursor !== undefined) params.set('pageToken', cursor)
             const res = await http.request({ method: 'GET', url: `${api}/groups/${enc(groupKey)}/members?${params}`, schema: membersPage, pass: pageNo === 1 ? [404] : [], what: 'members.list' })
             if (res.status === 404) {
@@ -440,23 +441,39 @@ export const google = defineProvider({
 
     /** Set once a sign-out succeeded: from then on a 403 is about one user, not about the admin. */
     let confirmed = false
+    /** Until then, one sign-out at a time: a 403 on it stops the run before the others are sent. */
+    let firstInFlight: Promise<void> | undefined
+    let refused: string | undefined
 
     async function signOut(entry: PlanEntry): Promise<BatchOutcome> {
+      while (!confirmed && firstInFlight !== undefined) await firstInFlight
+      if (refused !== undefined) throw new RunHaltedError(refused)
+      let release: (() => void) | undefined
+      if (!confirmed) firstInFlight = new Promise<void>((resolve) => (release = resolve))
       const p = entry.payload as UserPayload
       const userUrl = `${api}/users/${enc(p.key)}`
       let res
       try {
         // Documented success: 204 with an empty body.
         res = await http.request({ method: 'POST', url: `${userUrl}/signOut`, ok: [204], body: 'empty', what: 'users.signOut' })
+        confirmed = true
       } catch (err) {
         if (err instanceof ProviderRequestError && isForbidden(err.info)) {
           // Before any success, a 403 means the admin may not sign anyone out: stop rather than fail every target.
-          if (!confirmed) throw new ProviderRequestError({ ...err.info, message: `${err.info.message} — ${ADMIN_ROLE_HINT}` }, err.attempts, true)
+          if (!confirmed) {
+            const info = { ...err.info, message: `${err.info.message} — ${ADMIN_ROLE_HINT}` }
+            refused = `the run stopped after ${describeProviderError(info)}`
+            throw new ProviderRequestError(info, err.attempts, true)
+          }
           throw new ProviderRequestError({ ...err.info, message: `${err.info.message} — the admin may not manage this user (an admin role limited to other organizational units?)` }, err.attempts)
         }
         throw err
+      } finally {
+        if (release !== undefined) {
+          firstInFlight = undefined
+          release()
+        }
       }
-      confirmed = true
       let attempts = res.attempts
       const signedOut = `signed out of every web and device session (HTTP ${res.status})`
       if (!revokeTokens) return { id: entry.id, outcome: 'terminated', reason: signedOut, attempts }
