@@ -1,8 +1,8 @@
 // The bundled action (dist/index.js) run as the Actions runner runs it, against the Google Workspace emulator:
-// both auth routes, every target type, the query filter, revoke-tokens, quota storms, and the failures that
-// must stop a run (a missing scope, an admin that is not one) or only one target (an address outside the domain).
+// both auth routes, every target type, the query filter, revoke-tokens and quota storms. Failures and bad
+// inputs: google.failures.e2e.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { GOOGLE_ADMIN, GOOGLE_CLIENT_EMAIL, GOOGLE_CLIENT_ID, GoogleEmulator, JWT_BEARER_GRANT, SCOPES, makeUsers } from './emulators/google/index.js'
+import { GOOGLE_ADMIN, GOOGLE_CLIENT_EMAIL, GoogleEmulator, JWT_BEARER_GRANT, SCOPES, makeUsers } from './emulators/google/index.js'
 import { runAction, visibleLog } from './helpers/run-action.js'
 
 // user1..user250: every 10th in /Leavers, every 25th suspended, every 7th with alias<k>@example.com, every 3rd with
@@ -270,6 +270,14 @@ describe('google end to end', () => {
     expect((r.report.http as { throttled: number }).throttled).toBeGreaterThan(0)
 
     emu.reset()
+    // quotaExceeded (too many concurrent requests) is throttling too.
+    emu.setQuota({ limit: 2, windowMs: 300, reason: 'quotaExceeded' })
+    const rq = await runAction({ inputs: inputs({ targets: 'user31@example.com\nuser32@example.com\nuser33@example.com' }) })
+    expect(rq.code).toBe(0)
+    expect(rq.outputs['terminated-count']).toBe('3')
+    expect(emu.quotaDenials).toBeGreaterThan(0)
+
+    emu.reset()
     emu.server.queueFaults([{ kind: 'status', status: 429 }, { kind: 'status', status: 429 }], (q) => q.path.endsWith('/signOut'))
     const r429 = await runAction({ inputs: inputs({ targets: 'user31@example.com' }) })
     expect(r429.code).toBe(0)
@@ -285,112 +293,5 @@ describe('google end to end', () => {
     expect(emu.signOutRequests().map((q) => q.path)).toEqual(['/admin/directory/v1/users/user8%40example.com/signOut'])
     expect(byId(r.report.results as Result[], 'nobody@example.com')).toMatchObject({ outcome: 'skipped', unresolved: true })
     expect(emu.apiRequests().some((q) => q.status === 403)).toBe(false)
-  })
-})
-
-describe('google: failures that stop the run, and failures that stay with one target', () => {
-  it('a token without the user.readonly scope stops the plan with the scope to grant, sending nothing', async () => {
-    const token = emu.registerAccessToken({ scopes: [SCOPES.userSecurity] })
-    const r = await runAction({ inputs: inputs({ targets: 'user1@example.com\nuser2@example.com' }, token) })
-    expect(r.code).not.toBe(0)
-    expect(r.report.status).toBe('plan-failed')
-    expect(r.report.error).toContain('insufficientPermissions')
-    expect(r.report.error).toContain(`lacks ${SCOPES.userReadonly}`)
-    expect(emu.server.mutating()).toHaveLength(0)
-  })
-
-  it('a subject that is not an admin fails fast with the role to grant (403 forbidden), sending no sign-out', async () => {
-    const token = emu.registerAccessToken({ subject: 'helpdesk@example.com' })
-    const r = await runAction({ inputs: inputs({ targets: Array.from({ length: 5 }, (_, i) => `user${i + 1}@example.com`).join('\n') }, token) })
-    expect(r.code).not.toBe(0)
-    expect(r.report.status).toBe('plan-failed')
-    expect(r.report.error).toContain('Not Authorized to access this resource/api')
-    expect(r.report.error).toContain('must be a Google Workspace administrator')
-    expect(emu.server.mutating()).toHaveLength(0)
-    // The first 403 and the check that tells "this user" from "every user"; no more.
-    expect(emu.apiRequests().length).toBeLessThanOrEqual(6)
-  })
-
-  it('an admin who may read users but not sign them out stops at the first sign-out: the rest are not attempted', async () => {
-    emu.updateUser('helpdesk@example.com', { isDelegatedAdmin: true, adminPrivileges: ['users.read'] })
-    const token = emu.registerAccessToken({ subject: 'helpdesk@example.com' })
-    const r = await runAction({ inputs: inputs({ targets: Array.from({ length: 6 }, (_, i) => `user${i + 1}@example.com`).join('\n'), concurrency: '1' }, token) })
-    expect(r.code).not.toBe(0)
-    expect(r.outputs['failed-count']).toBe('1')
-    expect(r.outputs['not-attempted-count']).toBe('5')
-    expect(emu.signOutRequests()).toHaveLength(1)
-    const failed = (r.report.results as Result[]).find((x) => x.outcome === 'failed')
-    expect(failed).toMatchObject({ status: 403, code: 'forbidden' })
-    expect(failed?.message).toContain('must be a Google Workspace administrator')
-  })
-
-  it('an address in a domain the account does not own is skipped as unresolved; the others are signed out', async () => {
-    const r = await runAction({ inputs: inputs({ targets: 'user1@example.com\nbob@gmail.com\nuser2@example.com' }) })
-    expect(r.code).not.toBe(0) // if-unresolved: fail, after acting on the rest
-    expect(r.outputs['terminated-count']).toBe('2')
-    const bob = byId(r.report.results as Result[], 'bob@gmail.com')
-    expect(bob).toMatchObject({ outcome: 'skipped', unresolved: true })
-    expect(bob?.reason).toContain("its domain is not one of this account's")
-    expect(JSON.parse(r.outputs.unresolved)).toEqual(['bob@gmail.com'])
-  })
-
-  it('a pre-minted token that expires mid-run stops the run: the refused user fails, the rest are not attempted', async () => {
-    const token = emu.registerAccessToken()
-    emu.beforeOperation = (op) => {
-      if (op === 'directory.users.signOut' && emu.signedOut.length === 2) emu.expireAccessTokens(token)
-    }
-    const r = await runAction({ inputs: inputs({ targets: Array.from({ length: 6 }, (_, i) => `user${i + 40}@example.com`).join('\n'), concurrency: '1' }, token) })
-    expect(r.code).not.toBe(0)
-    // The third sign-out was let through before the token died; the fourth was refused.
-    expect(r.outputs['terminated-count']).toBe('3')
-    expect(r.outputs['failed-count']).toBe('1')
-    expect(r.outputs['not-attempted-count']).toBe('2')
-    const failed = (r.report.results as Result[]).find((x) => x.outcome === 'failed')
-    expect(failed).toMatchObject({ status: 401, code: 'authError' })
-    expect(failed?.message).toContain('lasts at most 1 hour')
-  })
-
-  it('delegation without a scope the run needs: the token endpoint refuses, the plan fails naming the client id and scopes', async () => {
-    emu.setDelegation([SCOPES.userSecurity, SCOPES.userReadonly])
-    const r = await runAction({ inputs: keyInputs({ 'target-type': 'group', targets: 'leavers@example.com' }) })
-    expect(r.code).not.toBe(0)
-    expect(r.report.status).toBe('plan-failed')
-    expect(r.report.error).toContain('unauthorized_client')
-    expect(r.report.error).toContain(`client id ${GOOGLE_CLIENT_ID}`)
-    expect(r.report.error).toContain(SCOPES.groupMemberReadonly)
-    expect(emu.apiRequests()).toHaveLength(0)
-  })
-
-  it('a key Google does not know (deleted or foreign): invalid_grant with what to do', async () => {
-    const foreign = JSON.stringify(await emu.foreignServiceAccountKey())
-    const r = await runAction({ inputs: keyInputs({ token: foreign, targets: 'user1@example.com' }) })
-    expect(r.code).not.toBe(0)
-    expect(r.report.error).toContain('Invalid JWT Signature.')
-    expect(r.report.error).toContain('create a new key')
-    for (const text of shown(r)) expect(text).not.toContain(JSON.parse(foreign).private_key.split('\n')[3])
-  })
-
-  it('bad inputs: one clear error naming the input, and no request', async () => {
-    const key = emu.serviceAccountKeyJson()
-    const cases: [Record<string, string>, string][] = [
-      [inputs({ token: key, targets: 'user1@example.com' }), "Input 'subject': is empty while token is a service-account key JSON"],
-      [inputs({ subject: GOOGLE_ADMIN, targets: 'user1@example.com' }), "Input 'subject': is set while token is an access token"],
-      [keyInputs({ subject: 'not-an-email', targets: 'user1@example.com' }), "Input 'subject'"],
-      [inputs({ targets: 'alice' }), '"alice" is neither an email address nor a numeric Google user id'],
-      [inputs({ 'target-type': 'group', targets: 'a b' }), "Input 'targets'"],
-      [inputs({ token: '{"type": "service_account", "private_key": "x"', targets: 'user1@example.com' }), 'starts with "{" but is not valid JSON'],
-      [inputs({ token: JSON.stringify({ type: 'external_account', audience: 'x' }), targets: 'user1@example.com' }), 'workload identity federation configuration'],
-      [inputs({ token: JSON.stringify({ ...JSON.parse(key), private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }), subject: GOOGLE_ADMIN, targets: 'user1@example.com' }), 'cannot be read as a PEM private key'],
-      [inputs({ filter: 'orgUnitPath=/Leavers' }), 'unknown key "orgUnitPath"'],
-      [inputs({ 'revoke-tokens': 'maybe', targets: 'user1@example.com' }), "Input 'revoke-tokens'"]
-    ]
-    for (const [given, expected] of cases) {
-      const r = await runAction({ inputs: given })
-      expect([expected, r.code]).toEqual([expected, 1])
-      expect(r.stdout).toContain(expected)
-    }
-    expect(emu.requests).toHaveLength(0)
-    const r = await runAction({ inputs: inputs({ token: key, targets: 'user1@example.com' }) })
-    for (const text of shown(r)) expect(text).not.toContain(JSON.parse(key).private_key.split('\n')[2])
   })
 })
