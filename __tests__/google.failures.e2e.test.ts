@@ -147,6 +147,14 @@ describe('google: failures that stop the run, and failures that stay with one ta
     for (const text of shown(r)) expect(text).not.toContain(JSON.parse(foreign).private_key.split('\n')[3])
   })
 
+  it('auth-base-url replaces the host of the key\'s token_uri (here a closed port: the mint fails there, the emulator sees nothing)', async () => {
+    const r = await runAction({ inputs: keyInputs({ targets: 'user1@example.com', 'auth-base-url': 'http://127.0.0.1:9', 'max-retries': '0' }) })
+    expect(r.code).not.toBe(0)
+    expect(r.report.status).toBe('plan-failed')
+    expect(r.report.error).toContain('minting a Google access token')
+    expect(emu.requests).toHaveLength(0)
+  })
+
   it('bad inputs: one clear error naming the input, and no request', async () => {
     const key = emu.serviceAccountKeyJson()
     const cases: [Record<string, string>, string][] = [
