@@ -10,5 +10,7 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }]
   },
   testTimeout: 60000,
+  // Most suites wait on loopback servers and child processes, not the CPU: run more files than cores.
+  maxWorkers: process.env.JEST_MAX_WORKERS ?? 4,
   verbose: false
 }

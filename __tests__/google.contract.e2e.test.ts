@@ -17,10 +17,16 @@ type Violation = ReturnType<Proxy['requestViolations']>[number]
 const users = makeUsers(1200)
 const id = (k: number): string => users[k - 1].id as string
 const emu = new GoogleEmulator({
-  users: [...users, { primaryEmail: 'ada.lovelace@example.com', givenName: 'Ada', familyName: 'Lovelace', orgUnitPath: '/Leavers', aliases: ['ada@example.com'] }],
+  users: [
+    ...users,
+    { primaryEmail: 'ada.lovelace@example.com', givenName: 'Ada', familyName: 'Lovelace', orgUnitPath: '/Leavers', aliases: ['ada@example.com'] }
+  ],
   groups: [
     // 60 members spread over the whole account (every 20th user), a nested group and an outsider.
-    { email: 'leavers@example.com', members: [...Array.from({ length: 60 }, (_, i) => `user${(i + 1) * 20}@example.com`), 'contractors@example.com', 'guest@partner.org'] },
+    {
+      email: 'leavers@example.com',
+      members: [...Array.from({ length: 60 }, (_, i) => `user${(i + 1) * 20}@example.com`), 'contractors@example.com', 'guest@partner.org']
+    },
     { email: 'contractors@example.com', members: ['ada.lovelace@example.com', 'user3@example.com'] }
   ],
   quota: false
@@ -84,17 +90,24 @@ describe("google: every request the action sends is allowed by Google's publishe
     const c = await checked()
     expect(c.request).toEqual([])
     expect(c.response).toEqual([])
-    expect(new Set(c.seen)).toEqual(new Set([
-      'GET /admin/directory/v1/users/{userKey}',
-      'GET /admin/directory/v1/users',
-      'GET /admin/directory/v1/users/{userKey}/tokens',
-      'POST /admin/directory/v1/users/{userKey}/signOut',
-      'DELETE /admin/directory/v1/users/{userKey}/tokens/{clientId}'
-    ]))
+    expect(new Set(c.seen)).toEqual(
+      new Set([
+        'GET /admin/directory/v1/users/{userKey}',
+        'GET /admin/directory/v1/users',
+        'GET /admin/directory/v1/users/{userKey}/tokens',
+        'POST /admin/directory/v1/users/{userKey}/signOut',
+        'DELETE /admin/directory/v1/users/{userKey}/tokens/{clientId}'
+      ])
+    )
   })
 
   it('a group: members paged with includeDerivedMembership, then resolved from several pages of the user list', async () => {
-    const r = await runAction({ inputs: inputs({ 'target-type': 'group', targets: 'leavers@example.com', 'dry-run': 'true' }, emu.registerAccessToken({ scopes: [SCOPES.userSecurity, SCOPES.userReadonly, SCOPES.groupMemberReadonly] })) })
+    const r = await runAction({
+      inputs: inputs(
+        { 'target-type': 'group', targets: 'leavers@example.com', 'dry-run': 'true' },
+        emu.registerAccessToken({ scopes: [SCOPES.userSecurity, SCOPES.userReadonly, SCOPES.groupMemberReadonly] })
+      )
+    })
     expect(r.code).toBe(0)
     expect(r.outputs['planned-count']).toBe('62') // 60 + Ada and user3 from the nested group; the outsider skipped
     const lists = emu.apiRequests().filter((q) => q.path === '/admin/directory/v1/users')
@@ -105,8 +118,10 @@ describe("google: every request the action sends is allowed by Google's publishe
     expect(c.seen).toContain('GET /admin/directory/v1/groups/{groupKey}/members')
   })
 
-  it("a query filter, and the key route (the token endpoint is called directly, the API through the proxy)", async () => {
-    const r = await runAction({ inputs: inputs({ token: emu.serviceAccountKeyJson(), subject: GOOGLE_ADMIN, filter: "query=orgUnitPath='/Leavers' isSuspended=false" }) })
+  it('a query filter, and the key route (the token endpoint is called directly, the API through the proxy)', async () => {
+    const r = await runAction({
+      inputs: inputs({ token: emu.serviceAccountKeyJson(), subject: GOOGLE_ADMIN, filter: "query=orgUnitPath='/Leavers' isSuspended=false" })
+    })
     expect(r.code).toBe(0)
     // /Leavers: every 10th user, minus the suspended ones (every 50th), plus Ada.
     expect(r.outputs['terminated-count']).toBe(String(120 - 24 + 1))
@@ -117,7 +132,12 @@ describe("google: every request the action sends is allowed by Google's publishe
   })
 
   it('user-key: tokens.list and signOut by the key as given', async () => {
-    const r = await runAction({ inputs: inputs({ 'target-type': 'user-key', targets: 'user9@example.com\nnobody@example.com' }, emu.registerAccessToken({ scopes: [SCOPES.userSecurity] })) })
+    const r = await runAction({
+      inputs: inputs(
+        { 'target-type': 'user-key', targets: 'user9@example.com\nnobody@example.com' },
+        emu.registerAccessToken({ scopes: [SCOPES.userSecurity] })
+      )
+    })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('1')
     const c = await checked()

@@ -14,7 +14,14 @@ const emu = new GoogleEmulator({
   users: [
     ...users,
     { primaryEmail: 'helpdesk@example.com', givenName: 'Help', familyName: 'Desk' },
-    { id: '100000000000000000777', primaryEmail: 'ada.lovelace@example.com', givenName: 'Ada', familyName: 'Lovelace', orgUnitPath: '/Leavers/Contractors', aliases: ['ada@example.com'] }
+    {
+      id: '100000000000000000777',
+      primaryEmail: 'ada.lovelace@example.com',
+      givenName: 'Ada',
+      familyName: 'Lovelace',
+      orgUnitPath: '/Leavers/Contractors',
+      aliases: ['ada@example.com']
+    }
   ],
   groups: [
     { email: 'leavers@example.com', members: ['user1@example.com', 'user2@example.com', 'user3@example.com', 'contractors@example.com', 'guest@partner.org'] },
@@ -33,7 +40,19 @@ beforeAll(async () => {
 afterAll(() => emu.stop())
 beforeEach(() => emu.reset())
 
-type Result = { id: string; kind: string; label?: string; outcome: string; reason?: string; unresolved?: boolean; status?: number; code?: string; message?: string; details?: Record<string, unknown> }
+type Result = {
+  id: string
+  kind: string
+  label?: string
+  given?: string
+  outcome: string
+  reason?: string
+  unresolved?: boolean
+  status?: number
+  code?: string
+  message?: string
+  details?: Record<string, unknown>
+}
 
 /** Keyless route: a token minted before the step (google-github-actions/auth with access_token_subject). */
 function inputs(extra: Record<string, string>, token = emu.registerAccessToken()): Record<string, string> {
@@ -64,7 +83,12 @@ describe('google end to end', () => {
     // The plan holds user ids, whatever was typed: what is sent and what the hash binds.
     expect(JSON.parse(r.outputs.targets)).toEqual([user(1).id, user(2).id, user(7).id])
     const results = r.report.results as Result[]
-    expect(byId(results, user(7).id)).toMatchObject({ kind: 'user', label: 'user7@example.com', outcome: 'planned', details: { orgUnitPath: '/Staff', suspended: false, given: 'alias7@example.com', name: 'User 7' } })
+    expect(byId(results, user(7).id)).toMatchObject({
+      kind: 'user',
+      label: 'user7@example.com',
+      outcome: 'planned',
+      details: { orgUnitPath: '/Staff', suspended: false, given: 'alias7@example.com', name: 'User 7' }
+    })
     expect(byId(results, 'nobody@example.com')).toMatchObject({ outcome: 'skipped', unresolved: true })
     expect(byId(results, 'nobody@example.com')?.reason).toContain('no Google Workspace user with this email or id')
     expect(byId(results, 'nobody@example.com')?.reason).toContain('Resource Not Found: userKey')
@@ -78,7 +102,8 @@ describe('google end to end', () => {
   it('pre-minted token: a real run signs each user out once, by id, and reports terminated', async () => {
     const token = emu.registerAccessToken()
     const targets = ['user1@example.com', user(1).id, 'user14@example.com', 'alias14@example.com', 'ada@example.com'].join(',')
-    const r = await runAction({ inputs: inputs({ targets }, token) })
+    // subject alongside an access token (as the offboard pipeline passes it) is only logged.
+    const r = await runAction({ inputs: inputs({ targets, subject: GOOGLE_ADMIN }, token) })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('3')
     expect(signedOutKeys()).toEqual([user(1).id, user(14).id, ADA_ID].sort())
@@ -88,7 +113,14 @@ describe('google end to end', () => {
       expect(q.bodyText).toBe('')
     }
     const results = r.report.results as Result[]
-    expect(byId(results, ADA_ID)).toMatchObject({ outcome: 'terminated', label: 'ada.lovelace@example.com', reason: 'signed out of every web and device session (HTTP 204)' })
+    expect(byId(results, ADA_ID)).toMatchObject({
+      outcome: 'terminated',
+      label: 'ada.lovelace@example.com',
+      reason: 'signed out of every web and device session (HTTP 204)'
+    })
+    // What was listed, for a pipeline that maps people to results; the first of two keys of one user wins.
+    expect(results.map((x) => x.given)).toEqual(['user1@example.com', 'user14@example.com', 'ada@example.com'])
+    expect(visibleLog(r.stdout)).toContain(`for ${GOOGLE_ADMIN}, as subject says`)
     expect(visibleLog(r.stdout)).toContain('is the same Google user as')
     expect(emu.tokenEndpointRequests()).toHaveLength(0)
     for (const text of shown(r)) expect(text).not.toContain(token)
@@ -107,7 +139,10 @@ describe('google end to end', () => {
     const form = new URLSearchParams(mints[0].bodyText)
     expect(form.get('grant_type')).toBe(JWT_BEARER_GRANT)
     const assertion = form.get('assertion') ?? ''
-    const [header, claims] = assertion.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>)
+    const [header, claims] = assertion
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>)
     expect(header).toEqual({ alg: 'RS256', typ: 'JWT', kid: key.private_key_id })
     expect(claims).toMatchObject({ iss: GOOGLE_CLIENT_EMAIL, sub: GOOGLE_ADMIN, aud: emu.tokenUri, scope: `${SCOPES.userSecurity} ${SCOPES.userReadonly}` })
     expect(Number(claims.exp) - Number(claims.iat)).toBe(3600)
@@ -140,7 +175,9 @@ describe('google end to end', () => {
   })
 
   it('groups: user members of the group and of its nested groups, each once; external members and unknown groups are skipped', async () => {
-    const r = await runAction({ inputs: keyInputs({ 'target-type': 'group', targets: 'leavers@example.com\nempty@example.com\nnogroup@example.com', 'if-unresolved': 'skip' }) })
+    const r = await runAction({
+      inputs: keyInputs({ 'target-type': 'group', targets: 'leavers@example.com\nempty@example.com\nnogroup@example.com', 'if-unresolved': 'skip' })
+    })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('4')
     expect(signedOutKeys()).toEqual([user(1).id, user(2).id, user(3).id, ADA_ID].sort())
@@ -169,7 +206,12 @@ describe('google end to end', () => {
     expect(big.code).not.toBe(0)
     expect(big.report.status).toBe('plan-failed')
     expect(big.report.error).toContain('group big@example.com has more than 20 members')
-    expect(emu.apiRequests().filter((q) => q.path.endsWith('/members')).map((q) => q.query.get('maxResults'))).toEqual(['21'])
+    expect(
+      emu
+        .apiRequests()
+        .filter((q) => q.path.endsWith('/members'))
+        .map((q) => q.query.get('maxResults'))
+    ).toEqual(['21'])
     expect(emu.server.mutating()).toHaveLength(0)
 
     emu.reset()
@@ -180,7 +222,10 @@ describe('google end to end', () => {
     // Two pages of members (200, then 30 with the first page's token); the members resolve from one page of
     // the user list (500 a page), not 230 lookups.
     const pages = emu.apiRequests().filter((q) => q.path.endsWith('/members'))
-    expect(pages.map((q) => [q.query.get('maxResults'), q.query.get('pageToken') !== null])).toEqual([['200', false], ['200', true]])
+    expect(pages.map((q) => [q.query.get('maxResults'), q.query.get('pageToken') !== null])).toEqual([
+      ['200', false],
+      ['200', true]
+    ])
     expect(emu.apiRequests().filter((q) => q.path === '/admin/directory/v1/users')).toHaveLength(1)
     expect(emu.apiRequests().filter((q) => /\/users\/[^/]+$/.test(q.path))).toHaveLength(0)
   })
@@ -213,9 +258,11 @@ describe('google end to end', () => {
     expect(emu.server.mutating()).toHaveLength(0)
   })
 
-  it('revoke-tokens: the plan lists each user\'s tokens, the run revokes exactly those and reports each', async () => {
+  it("revoke-tokens: the plan lists each user's tokens, the run revokes exactly those and reports each", async () => {
     // user3: Zoom; user6: Slack and Zoom; user5: none.
-    const dry = await runAction({ inputs: inputs({ targets: 'user3@example.com\nuser5@example.com\nuser6@example.com', 'revoke-tokens': 'true', 'dry-run': 'true' }) })
+    const dry = await runAction({
+      inputs: inputs({ targets: 'user3@example.com\nuser5@example.com\nuser6@example.com', 'revoke-tokens': 'true', 'dry-run': 'true' })
+    })
     expect(dry.code).toBe(0)
     expect(emu.server.mutating()).toHaveLength(0)
     const plan = dry.report.results as Result[]
@@ -226,17 +273,30 @@ describe('google end to end', () => {
     emu.reset()
     // Between plan and run, user6 revokes Slack themselves, and someone grants user3 a new app (not approved: kept).
     emu.beforeOperation = (op, _req, params) => {
-      if (op === 'directory.users.signOut' && params.userKey === user(6).id) emu.updateUser(user(6).id, { tokens: emu.mustUser(user(6).id).tokens.filter((t: { clientId: string }) => t.clientId !== SLACK) })
-      if (op === 'directory.users.signOut' && params.userKey === user(3).id) emu.addToken(user(3).id, { clientId: 'late-app.apps.googleusercontent.com', displayText: 'Late App' })
+      if (op === 'directory.users.signOut' && params.userKey === user(6).id)
+        emu.updateUser(user(6).id, { tokens: emu.mustUser(user(6).id).tokens.filter((t: { clientId: string }) => t.clientId !== SLACK) })
+      if (op === 'directory.users.signOut' && params.userKey === user(3).id)
+        emu.addToken(user(3).id, { clientId: 'late-app.apps.googleusercontent.com', displayText: 'Late App' })
     }
-    const r = await runAction({ inputs: inputs({ targets: 'user3@example.com\nuser5@example.com\nuser6@example.com', 'revoke-tokens': 'true', 'expected-plan-hash': dry.outputs['plan-hash'] }) })
+    const r = await runAction({
+      inputs: inputs({
+        targets: 'user3@example.com\nuser5@example.com\nuser6@example.com',
+        'revoke-tokens': 'true',
+        'expected-plan-hash': dry.outputs['plan-hash']
+      })
+    })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('3')
     const results = r.report.results as Result[]
-    expect(byId(results, user(6).id)?.reason).toBe('signed out of every web and device session (HTTP 204); revoked 1 of 2 OAuth tokens (Zoom), 1 already gone (Slack)')
+    expect(byId(results, user(6).id)?.reason).toBe(
+      'signed out of every web and device session (HTTP 204); revoked 1 of 2 OAuth tokens (Zoom), 1 already gone (Slack)'
+    )
     expect(byId(results, user(5).id)?.reason).toBe('signed out of every web and device session (HTTP 204); no OAuth tokens to revoke')
     expect(byId(results, user(3).id)?.reason).toContain('revoked 1 of 1 OAuth token (Zoom)')
-    expect(emu.revokedTokens.map((t) => [t.primaryEmail, t.clientId]).sort()).toEqual([['user3@example.com', ZOOM], ['user6@example.com', ZOOM]])
+    expect(emu.revokedTokens.map((t) => [t.primaryEmail, t.clientId]).sort()).toEqual([
+      ['user3@example.com', ZOOM],
+      ['user6@example.com', ZOOM]
+    ])
     expect(emu.mustUser(user(3).id).tokens.map((t: { clientId: string }) => t.clientId)).toEqual(['late-app.apps.googleusercontent.com'])
     // Sign-out first, then the tokens, addressed by user id.
     const muts = emu.server.mutating().filter((q) => q.path.includes(user(6).id))
@@ -278,7 +338,13 @@ describe('google end to end', () => {
     expect(emu.quotaDenials).toBeGreaterThan(0)
 
     emu.reset()
-    emu.server.queueFaults([{ kind: 'status', status: 429 }, { kind: 'status', status: 429 }], (q) => q.path.endsWith('/signOut'))
+    emu.server.queueFaults(
+      [
+        { kind: 'status', status: 429 },
+        { kind: 'status', status: 429 }
+      ],
+      (q) => q.path.endsWith('/signOut')
+    )
     const r429 = await runAction({ inputs: inputs({ targets: 'user31@example.com' }) })
     expect(r429.code).toBe(0)
     expect(r429.outputs['terminated-count']).toBe('1')
@@ -287,7 +353,9 @@ describe('google end to end', () => {
 
   it('user-key: sent as given with a token holding only the user.security scope', async () => {
     const token = emu.registerAccessToken({ scopes: [SCOPES.userSecurity] })
-    const r = await runAction({ inputs: inputs({ 'target-type': 'user-key', targets: 'user8@example.com\nnobody@example.com', 'if-unresolved': 'skip', 'revoke-tokens': 'true' }, token) })
+    const r = await runAction({
+      inputs: inputs({ 'target-type': 'user-key', targets: 'user8@example.com\nnobody@example.com', 'if-unresolved': 'skip', 'revoke-tokens': 'true' }, token)
+    })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('1')
     expect(emu.signOutRequests().map((q) => q.path)).toEqual(['/admin/directory/v1/users/user8%40example.com/signOut'])

@@ -57,9 +57,11 @@ describe('shared rate limiter', () => {
     const throttled = deletes.findIndex((q: { status?: number }) => q.status === 429)
     expect(throttled).toBeGreaterThanOrEqual(0)
     const next = deletes[throttled + 1]
-    // No worker sent anything during the 2 s the provider asked for (small allowance for a request already in flight).
-    const inPause = deletes.slice(throttled + 1).filter((q: { at: number }) => q.at - deletes[throttled].at < 1900)
-    expect(inPause.length).toBeLessThanOrEqual(1)
+    // No worker sent anything during the 2 s the provider asked for. Requests the limiter granted before the
+    // client read the 429 may still arrive just after it (on a loaded machine, up to a few hundred ms later).
+    // Without the shared pause, at 20 requests a second about 28 would arrive in that window.
+    const inPause = deletes.slice(throttled + 1).filter((q: { at: number }) => q.at - deletes[throttled].at > 500 && q.at - deletes[throttled].at < 1900)
+    expect(inPause).toEqual([])
     expect(next.at - deletes[throttled].at).toBeGreaterThanOrEqual(0)
     expect(emu.server.requests.filter(isDelete).length).toBe(17)
   })

@@ -85,6 +85,28 @@ describe('reusable workflow terminate-sessions.yml', () => {
     expect(exec.if).toContain("needs.plan.outputs.planned-count != '0'")
   })
 
+  it('execute never runs unbound: its first step stops when the plan outputs come back empty or malformed', async () => {
+    const steps = wf.jobs.execute.steps ?? []
+    const guard = steps[0]
+    expect(guard.name).toBe('Refuse to run unbound')
+    expect(steps.findIndex((s) => s.uses === './.terminate-sessions')).toBeGreaterThan(0)
+    expect(guard.env).toEqual({ PLAN_HASH: '${{ needs.plan.outputs.plan-hash }}', PLANNED: '${{ needs.plan.outputs.planned-count }}' })
+    const runGuard = (env: Record<string, string>): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const child = spawn('bash', ['-e', '-c', guard.run as string], { env: { PATH: process.env.PATH ?? '', ...env } })
+        let out = ''
+        child.stdout.on('data', (d) => (out += d))
+        child.on('close', (code) => resolve({ code, out }))
+      })
+    const hash = 'a'.repeat(64)
+    expect((await runGuard({ PLAN_HASH: hash, PLANNED: '3' })).code).toBe(0)
+    for (const env of [{ PLAN_HASH: '', PLANNED: '3' }, { PLAN_HASH: hash, PLANNED: '' }, { PLAN_HASH: '***', PLANNED: '3' }, { PLAN_HASH: `${hash}\n`, PLANNED: 'x' }]) {
+      const r = await runGuard(env)
+      expect(r.code).not.toBe(0)
+      expect(r.out).toContain('::error title=terminate-sessions::')
+    }
+  })
+
   it('execute re-plans from exactly the inputs the plan job used, so its fresh hash is comparable', () => {
     const planWith = actionStep(wf.jobs.plan).with ?? {}
     const execWith = actionStep(wf.jobs.execute).with ?? {}
@@ -139,7 +161,9 @@ describe('every workflow and example', () => {
     expect(JSON.stringify(doc.permissions ?? {})).not.toContain('write')
     for (const [, job] of Object.entries(doc.jobs)) {
       expect(job.secrets).not.toBe('inherit')
-      expect(JSON.stringify(job.permissions ?? {})).not.toContain('write')
+      // No job may write to the repository; id-token: write only lets a job ask GitHub for its OIDC token (keyless sign-in).
+      const writes = Object.entries((job.permissions ?? {}) as Record<string, string>).filter(([scope, level]) => level === 'write' && scope !== 'id-token')
+      expect(writes).toEqual([])
       for (const step of job.steps ?? []) {
         if (step.uses === undefined || step.uses.startsWith('./')) continue
         expect(step.uses).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/)
@@ -221,7 +245,7 @@ describe('scripts/lint-workflows.mjs', () => {
       '      - uses: actions/checkout@v4', //            9
       '      - uses: ./', //                             10
       '        with:', //                                11
-      '          provider: iproyal', //                  12
+      "          dry-run: 'true'", //                   12
       '          tokn: x', //                            13
       ''
     ].join('\n'))
@@ -252,7 +276,7 @@ describe('scripts/lint-workflows.mjs', () => {
     at(bad, 4, /needs job "nosuchjob" which does not exist/)
     at(bad, 8, /nosuch/)
     at(bad, 9, /not pinned to a full commit SHA/)
-    at(bad, 10, /required input "token"/)
+    at(bad, 10, /required input "provider"/)
     at(bad, 13, /"tokn" is not an input of action\.yml/)
     at(caller, 1, /no top-level permissions/)
     at(caller, 4, /required input "environment"/)

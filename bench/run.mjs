@@ -51,7 +51,8 @@ for (const s of benchScenarios.filter((x) => !only || only.includes(x.provider))
         'max-retries': '8',
         'max-wait-seconds': '600'
       }
-      const r = await runAction({ inputs, measureRss: true, timeoutMs: 60 * 60_000 })
+      // The targets file lies in `work`: run the action with it as the workspace (targets-file must be inside it).
+      const r = await runAction({ inputs, measureRss: true, timeoutMs: 60 * 60_000, cwd: work })
       const calls = emu.server.requests.length
       const c = (k) => Number(r.outputs[`${k}-count`] ?? 0)
       const accounted = c('terminated') + c('accepted') + c('skipped') + c('failed')

@@ -3,6 +3,7 @@
 // Cloud: its API takes only SDK-HMAC-SHA256-signed requests, which curl cannot make).
 import { BOX_DEVELOPER_TOKEN, BoxEmulator, makeUsers as makeBoxUsers } from '../__tests__/emulators/box/index.js'
 import { DNL_ADMIN_TOKEN, DnlEmulator, makeUsers as makeDnlUsers } from '../__tests__/emulators/denovolab/index.js'
+import { ENTRA_CLIENT_SECRET, EntraEmulator, makeUsers as makeEntraUsers } from '../__tests__/emulators/entra/index.js'
 import { GoogleEmulator, makeUsers as makeGoogleUsers } from '../__tests__/emulators/google/index.js'
 import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
@@ -61,6 +62,23 @@ export const benchScenarios = [
     restore: (emu, size) => emu.resetState(makeDnlUsers(size)),
     inputs: (emu) => ({ provider: 'denovolab', token: DNL_ADMIN_TOKEN, 'base-url': emu.baseUrl }),
     curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/user/'"$t" -H 'X-Auth-Token: ${DNL_ADMIN_TOKEN}' -H 'accept: application/json'`
+  },
+  {
+    provider: 'entra',
+    sizes: [1000, 10_000],
+    rateLimit: 30_000,
+    latencyMs: 20,
+    concurrency: 16,
+    note: 'targets are user object ids: looked up 20 to a $batch (GET /users/{id} items), then revoked 20 to a $batch (POST /users/{id}/microsoft.graph.revokeSignInSessions items), one client-secret token: 2 × ceil(N/20) + 1 calls. Faults hit whole $batch requests (retried whole: every item is a read or a revoke). The curl loop sends one direct POST /users/{id}/revokeSignInSessions per user with a token minted beforehand',
+    start: async (size) => {
+      const emu = await started(new EntraEmulator({ users: makeEntraUsers(size) }))
+      // A token for the curl loop, minted before the run like an admin would (not counted: the request log is reset before the loop).
+      emu.benchToken = (await emu.mintAccessToken('secret')).body.access_token
+      return emu
+    },
+    targets: (emu) => [...emu.users.keys()],
+    inputs: (emu) => ({ provider: 'entra', ...emu.inputs(), token: ENTRA_CLIENT_SECRET }),
+    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/'"$t"'/revokeSignInSessions' -H 'Authorization: Bearer ${emu.benchToken}'`
   },
   {
     provider: 'google',

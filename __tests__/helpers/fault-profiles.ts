@@ -124,3 +124,9 @@ export const faultProfiles: FaultProfile[] = [
 
 /** Six users with three sessions each: two batch-delete calls per user at batch-size 2. */
 const HW_USERS = makeHwUsers(6, { prefix: 'fault', sessionsFor: () => 3 })
+
+export function profileOf(provider: string): FaultProfile {
+  const p = faultProfiles.find((x) => x.provider === provider)
+  if (!p) throw new Error(`no fault profile for ${provider}`)
+  return p
+}

@@ -52,11 +52,13 @@ export function parseOutputFile(text) {
 }
 
 /**
- * @param {{ inputs: Record<string,string>, env?: Record<string,string>, entry?: string, timeoutMs?: number, cwd?: string, measureRss?: boolean }} opts
+ * @param {{ inputs: Record<string,string>, env?: Record<string,string>, entry?: string, timeoutMs?: number, cwd?: string, measureRss?: boolean,
+ *   signal?: { name: NodeJS.Signals, when: (stdout: string) => boolean } }} opts
  *   measureRss: run under GNU time (when installed) and return the peak resident set size.
+ *   signal: send this signal to the action (as the runner does on cancel) once `when(stdout so far)` is true.
  * @returns {Promise<{ code: number|null, stdout: string, stderr: string, outputs: Record<string,string>, summary: string, report: any, reportPath: string, dir: string, durationMs: number, peakRssKb?: number }>}
  */
-export async function runAction({ inputs, env = {}, entry, timeoutMs = 120_000, cwd, measureRss = false }) {
+export async function runAction({ inputs, env = {}, entry, timeoutMs = 120_000, cwd, measureRss = false, signal }) {
   const dir = mkdtempSync(join(tmpdir(), 'terminate-sessions-run-'))
   const outputFile = join(dir, 'github_output')
   const summaryFile = join(dir, 'step_summary.md')
@@ -88,7 +90,14 @@ export async function runAction({ inputs, env = {}, entry, timeoutMs = 120_000, 
   const child = spawn(command, args, { cwd: cwd ?? dir, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
+  let signalled = false
+  child.stdout.on('data', (d) => {
+    stdout += d
+    if (signal && !signalled && signal.when(stdout)) {
+      signalled = true
+      child.kill(signal.name)
+    }
+  })
   child.stderr.on('data', (d) => (stderr += d))
   const code = await new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {

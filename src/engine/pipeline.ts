@@ -73,7 +73,10 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
   const { clock, log, secrets, control } = d
   const startedAt = clock.now()
   const verb = verbOf(provider)
-  for (const note of s.notes) (note.startsWith('warning: ') ? log.warning(note.slice(9)) : log.info(note))
+  for (const note of s.notes) {
+    if (note.startsWith('warning: ')) log.warning(note.slice(9))
+    else log.info(note)
+  }
   log.info(`${provider.title}: ${s.dryRun ? 'dry run' : 'real run'}; ${s.targets.length > 0 ? `${s.targets.length} ${s.targetType} targets` : 'targets from filter'}; batch ${s.batchSize}, concurrency ${s.concurrency}, ${s.rateLimit} requests/min`)
 
   const limiter = new RateLimiter(s.rateLimit, clock)
@@ -131,6 +134,7 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
       addSecret: (v) => secrets.add(v),
       concurrency: tasks,
       maxTargets: s.maxTargets,
+      maxRetries: s.maxRetries,
       dryRun: s.dryRun,
       clock,
       random: d.random,
@@ -171,7 +175,8 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
     if (control.stopped !== undefined) throw new RunHaltedError(control.stopped)
 
     // Execute. From here on, whatever happens, the report says what was done.
-    const interval = d.checkpointIntervalMs ?? 2000
+    // Writing the whole report costs time and memory in proportion to the plan: large plans checkpoint less often.
+    const interval = d.checkpointIntervalMs ?? Math.max(2000, planned.length / 10)
     let lastCheckpoint = clock.now()
     const partial = (done: ReadonlyMap<string, TargetResult>): void => {
       if (!d.checkpoint || clock.now() - lastCheckpoint < interval) return
@@ -205,7 +210,7 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
 }
 
 function resultOf(e: PlanEntry): TargetResult {
-  return { id: e.id, kind: e.kind, label: e.label, details: e.details, outcome: 'skipped', reason: e.skip, unresolved: e.unresolved }
+  return { id: e.id, kind: e.kind, label: e.label, given: e.given, details: e.details, outcome: 'skipped', reason: e.skip, unresolved: e.unresolved }
 }
 
 /**

@@ -44,6 +44,12 @@ export interface ProviderContext<O = Record<string, unknown>> {
   concurrency: number
   /** Upper bound on targets the plan may hold: resolvers stop paging past it. */
   maxTargets: number
+  /**
+   * Retries allowed for one request (the max-retries input). The client applies it to every HTTP
+   * request; a provider applies it to what it retries itself (an item of a batch, through
+   * `http.waitToRetry`).
+   */
+  maxRetries: number
   dryRun: boolean
   clock: Clock
   random: () => number
@@ -91,6 +97,11 @@ export interface Provider<D extends InputDecls = InputDecls> {
   defaultTargetType: string
   /** One line per target type for action.yml and the docs. */
   targetTypesDescription: string
+  /**
+   * The target type that takes a person's email address (and, where it detects them, the provider's own
+   * ids too), for pipelines that know people by email. Undefined: the provider has no email lookup.
+   */
+  emailTargetType?: string
   filter?: FilterSpec
   /** How HTTP answers are read: error bodies, request id headers, retry and throttle rules. */
   http: Omit<HttpProfile, 'paceByHeaders'> & { paceByHeaders?: boolean }

@@ -30,7 +30,8 @@ export class SecretStore {
     for (const v of this.sorted) if (out.includes(v)) out = out.split(v).join('***')
     return out
       .replace(/\b(Bearer|Basic|SSWS)\s+[A-Za-z0-9._~+/=-]{4,}/gi, '$1 ***')
-      .replace(/("?(?:access_token|refresh_token|id_token|client_secret|client_assertion|assertion|password|private_key|token|secret|X-Auth-Token|X-Security-Token)"?\s*[:=]\s*"?)[^"&\s,}]+/gi, '$1***')
+      // Keys standing alone: "id-token: write" (a permission) is not a token; "token=..." and "\"token\": ..." are.
+      .replace(/((?<![\w-])"?(?:access_token|refresh_token|id_token|client_secret|client_assertion|assertion|password|private_key|token|secret|X-Auth-Token|X-Security-Token)"?\s*[:=]\s*"?)[^"&\s,}]+/gi, '$1***')
       .replace(/(Signature=)[0-9a-f]{16,}/gi, '$1***')
   }
 }

@@ -22,6 +22,8 @@ export interface PlanEntry {
   kind: string
   /** A human name for the target when the provider resolved one. */
   label?: string
+  /** The target as it was listed, when that differs from `id` (a login resolved to a user id). */
+  given?: string
   /** Extra facts shown in the plan table (status, sessions, last login, ...). */
   details?: Record<string, DetailValue>
   /** Set when the target is known at plan time to need no request; it ends `skipped` with this reason. */
@@ -49,6 +51,8 @@ export interface TargetResult {
   id: string
   kind: string
   label?: string
+  /** The target as it was listed, when that differs from `id`. */
+  given?: string
   details?: Record<string, DetailValue>
   outcome: Outcome
   /** Why it was skipped or failed, or what the provider said on success. */

@@ -84,6 +84,10 @@ export class DnlEmulator extends ProviderEmulator {
     this.deleted = []
     this.bulkDeletes = 0
     this.minted = []
+    /** A minted token stops working (401 code 120, as when it expires) after serving this many requests. */
+    this.expireMintedAfterRequests = undefined
+    /** token -> requests it served */
+    this.mintedUses = new Map()
     this.server = new EmulatorServer({
       name: 'denovolab',
       handle: (req) => this.handle(req),
@@ -108,6 +112,8 @@ export class DnlEmulator extends ProviderEmulator {
     this.deleted = []
     this.bulkDeletes = 0
     this.minted = []
+    this.expireMintedAfterRequests = undefined
+    this.mintedUses = new Map()
   }
 
   handle(req) {
@@ -120,6 +126,14 @@ export class DnlEmulator extends ProviderEmulator {
       return unauthenticated(110, 'No header X-Auth-Token present', 'auth_token_not_provided')
     }
     if (!this.tokens.has(token)) return unauthenticated(120, 'Incorrect token provided', 'incorrect_token_provided')
+    if (this.mintedUses.has(token)) {
+      const uses = (this.mintedUses.get(token) ?? 0) + 1
+      this.mintedUses.set(token, uses)
+      if (this.expireMintedAfterRequests !== undefined && uses > this.expireMintedAfterRequests) {
+        this.tokens.delete(token)
+        return unauthenticated(120, 'Incorrect token provided', 'incorrect_token_provided')
+      }
+    }
 
     if (this.listPaths.includes(path) && req.method === 'GET') return this.list(req.query)
     if (path === '/user' && req.method === 'DELETE') return this.bulkDelete(req.query)
@@ -148,6 +162,7 @@ export class DnlEmulator extends ProviderEmulator {
     const token = `dnl-minted-${this.minted.length + 1}-${Math.random().toString(36).slice(2, 12)}`
     this.minted.push({ who, token, minutes: minutes === null ? undefined : Number(minutes) })
     this.tokens.add(token)
+    this.mintedUses.set(token, 0)
     return { status: 200, body: { success: true, payload: { token, user_type: 'admin' } } }
   }
 

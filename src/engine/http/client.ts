@@ -13,7 +13,7 @@ import type { ProviderErrorInfo } from '../types.js'
 import type { Credentials } from './auth.js'
 import { decideOnStatus, decideOnTransport, resetWaitMs, type RetryRules, type Verdict } from './retry-policy.js'
 import type { RateLimiter, WaitBudget } from './throttle.js'
-import { MAX_BODY_BYTES, TransportError, prepare, send, type FetchLike, type PreparedRequest } from './transport.js'
+import { MAX_BODY_BYTES, TransportError, prepare, send, type FetchLike } from './transport.js'
 
 export type { FetchLike, PreparedRequest } from './transport.js'
 

@@ -168,6 +168,7 @@ export const box = defineProvider({
   targetTypes: ['auto', 'user-id', 'user-login', 'group-id'],
   defaultTargetType: 'auto',
   targetTypesDescription: 'auto (default), user-id, user-login or group-id',
+  emailTargetType: 'auto',
   filter: {
     mode: 'select',
     requireNonEmpty: true,
@@ -332,6 +333,7 @@ export const box = defineProvider({
       id: u.id,
       kind: 'user-id',
       label: u.name ?? u.login ?? undefined,
+      given: given !== undefined && given !== u.id ? given : undefined,
       details: { login: u.login ?? null, status: u.status ?? null, ...(given !== undefined && given !== u.id ? { given } : {}) }
     })
 

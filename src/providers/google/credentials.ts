@@ -28,9 +28,11 @@ export interface ServiceAccountKey {
 
 export type GoogleToken = { kind: 'key'; key: ServiceAccountKey } | { kind: 'access-token' }
 
-const KEY_FIX = "pass the whole service-account key file (JSON, as the Cloud console's Keys > Add key > JSON downloads it) as the secret, or an access token minted by google-github-actions/auth"
+const KEY_FIX =
+  "pass the whole service-account key file (JSON, as the Cloud console's Keys > Add key > JSON downloads it) as the secret, or an access token minted by google-github-actions/auth"
 
-const stringField = (o: Record<string, unknown>, name: string): string | undefined => (typeof o[name] === 'string' && (o[name] as string).trim() !== '' ? (o[name] as string).trim() : undefined)
+const stringField = (o: Record<string, unknown>, name: string): string | undefined =>
+  typeof o[name] === 'string' && (o[name] as string).trim() !== '' ? (o[name] as string).trim() : undefined
 
 /**
  * Reads `token`: a service-account key JSON, or an access token. Throws InputError (never quoting the
@@ -61,20 +63,33 @@ export function readToken(token: string): GoogleToken {
           : type === undefined
             ? 'JSON without "type": "service_account"'
             : `a credential of type ${JSON.stringify(type.slice(0, 40))}, not "service_account"`
-    throw new InputError('token', `is ${what}`, `${KEY_FIX} — for the keyless route run google-github-actions/auth with token_format: access_token and access_token_subject, and pass its access_token output`)
+    throw new InputError(
+      'token',
+      `is ${what}`,
+      `${KEY_FIX} — for the keyless route run google-github-actions/auth with token_format: access_token and access_token_subject, and pass its access_token output`
+    )
   }
   const clientEmail = stringField(o, 'client_email')
   const pem = typeof o.private_key === 'string' ? o.private_key : undefined
-  if (clientEmail === undefined || !/^[^\s@]+@[^\s@]+$/.test(clientEmail)) throw new InputError('token', 'is a service-account key without a client_email', KEY_FIX)
+  if (clientEmail === undefined || !/^[^\s@]+@[^\s@]+$/.test(clientEmail))
+    throw new InputError('token', 'is a service-account key without a client_email', KEY_FIX)
   if (pem === undefined || !pem.includes('PRIVATE KEY')) throw new InputError('token', 'is a service-account key without a private_key', KEY_FIX)
   let privateKey: KeyObject
   try {
     privateKey = createPrivateKey({ key: pem, format: 'pem' })
   } catch {
-    throw new InputError('token', "is a service-account key whose private_key cannot be read as a PEM private key", `${KEY_FIX}; the key's line breaks must stay as \\n inside the JSON string`)
+    throw new InputError(
+      'token',
+      'is a service-account key whose private_key cannot be read as a PEM private key',
+      `${KEY_FIX}; the key's line breaks must stay as \\n inside the JSON string`
+    )
   }
   if (privateKey.asymmetricKeyType !== 'rsa') {
-    throw new InputError('token', `is a service-account key whose private_key is ${privateKey.asymmetricKeyType ?? 'not'} an RSA key (Google signs service-account assertions with RS256)`, KEY_FIX)
+    throw new InputError(
+      'token',
+      `is a service-account key whose private_key is ${privateKey.asymmetricKeyType ?? 'not'} an RSA key (Google signs service-account assertions with RS256)`,
+      KEY_FIX
+    )
   }
   const tokenUri = stringField(o, 'token_uri') ?? GOOGLE_TOKEN_URI
   let url: URL
@@ -84,9 +99,16 @@ export function readToken(token: string): GoogleToken {
     throw new InputError('token', `is a service-account key whose token_uri ${JSON.stringify(tokenUri.slice(0, 100))} is not a URL`, KEY_FIX)
   }
   if (!(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) || url.username || url.password) {
-    throw new InputError('token', `is a service-account key whose token_uri ${JSON.stringify(tokenUri.slice(0, 100))} is not an https URL`, `${KEY_FIX} (Google's is ${GOOGLE_TOKEN_URI})`)
+    throw new InputError(
+      'token',
+      `is a service-account key whose token_uri ${JSON.stringify(tokenUri.slice(0, 100))} is not an https URL`,
+      `${KEY_FIX} (Google's is ${GOOGLE_TOKEN_URI})`
+    )
   }
-  return { kind: 'key', key: { clientEmail, clientId: stringField(o, 'client_id'), privateKeyId: stringField(o, 'private_key_id'), privateKeyPem: pem, privateKey, tokenUri } }
+  return {
+    kind: 'key',
+    key: { clientEmail, clientId: stringField(o, 'client_id'), privateKeyId: stringField(o, 'private_key_id'), privateKeyPem: pem, privateKey, tokenUri }
+  }
 }
 
 const b64url = (data: string | Buffer): string => Buffer.from(data).toString('base64url')

@@ -61,7 +61,8 @@ export function parseError(status: number, body: unknown, text: string): Provide
     const reason = e.errors?.find((x) => x.reason !== undefined)?.reason ?? e.status
     let message = e.message ?? e.errors?.[0]?.message ?? bodySnippet(text)
     if (status === 401) {
-      message += ' — the access token is invalid or has expired (a token minted by google-github-actions/auth for domain-wide delegation lasts at most 1 hour: mint it in the same job, just before this step)'
+      message +=
+        ' — the access token is invalid or has expired (a token minted by google-github-actions/auth for domain-wide delegation lasts at most 1 hour: mint it in the same job, just before this step)'
     } else if (reason === 'insufficientPermissions') {
       const scope = SCOPE_OF_METHOD[methodOf(e.details) ?? '']
       message += ` — the access token lacks ${scope ?? 'a scope this run needs'}: authorize it for the service account's client id in the Admin console (Security > Access and data control > API controls > Domain-wide delegation), and with a pre-minted token list it in access_token_scopes`
@@ -72,7 +73,12 @@ export function parseError(status: number, body: unknown, text: string): Provide
   }
   const o = oauthError.safeParse(body)
   if (o.success) return { status, code: o.data.error, message: o.data.error_description ?? o.data.error }
-  if (status === 404 && /<html/i.test(text)) return { status, code: 'not-found', message: `${bodySnippet(text.replace(/<[^>]*>/g, ' '))} — no such API path: check base-url (default https://admin.googleapis.com)` }
+  if (status === 404 && /<html/i.test(text))
+    return {
+      status,
+      code: 'not-found',
+      message: `${bodySnippet(text.replace(/<[^>]*>/g, ' '))} — no such API path: check base-url (default https://admin.googleapis.com)`
+    }
   return { status, message: bodySnippet(text) }
 }
 

@@ -58,7 +58,12 @@ const gUser = z.looseObject({
 })
 type GUser = z.infer<typeof gUser>
 const usersPage = z.looseObject({ users: z.array(gUser).optional().nullable(), nextPageToken: z.string().optional().nullable() })
-const member = z.looseObject({ id: z.string().optional().nullable(), email: z.string().optional().nullable(), type: z.string().optional().nullable(), status: z.string().optional().nullable() })
+const member = z.looseObject({
+  id: z.string().optional().nullable(),
+  email: z.string().optional().nullable(),
+  type: z.string().optional().nullable(),
+  status: z.string().optional().nullable()
+})
 type Member = z.infer<typeof member>
 const membersPage = z.looseObject({ members: z.array(member).optional().nullable(), nextPageToken: z.string().optional().nullable() })
 const gToken = z.looseObject({ clientId: z.string().min(1), displayText: z.string().optional().nullable(), userKey: z.string().optional().nullable() })
@@ -123,7 +128,8 @@ export const google = defineProvider({
     })
   },
   token: {
-    description: 'a service-account key JSON (with subject), or an access token minted by google-github-actions/auth (token_format: access_token, access_token_subject)',
+    description:
+      'a service-account key JSON (with subject), or an access token minted by google-github-actions/auth (token_format: access_token, access_token_subject)',
     fix: 'pass the access_token output of google-github-actions/auth (token_format: access_token, access_token_subject: an admin), or a service-account key JSON with subject set'
   },
   baseUrl: { default: DEFAULT_BASE_URL },
@@ -132,7 +138,9 @@ export const google = defineProvider({
   defaults: { batchSize: 1, concurrency: 8, rateLimit: 1800, maxRetries: 8, timeoutSeconds: 30 },
   targetTypes: TARGET_TYPES,
   defaultTargetType: 'auto',
-  targetTypesDescription: 'auto (default: user emails, aliases or ids, resolved to users), user-key (sent as given, needs only the user.security scope) or group (the user members of groups, nested ones included)',
+  targetTypesDescription:
+    'auto (default: user emails, aliases or ids, resolved to users), user-key (sent as given, needs only the user.security scope) or group (the user members of groups, nested ones included)',
+  emailTargetType: 'auto',
   filter: {
     mode: 'select',
     requireNonEmpty: true,
@@ -147,16 +155,18 @@ export const google = defineProvider({
   validate({ targets, targetType, options, token }) {
     const t = readToken(token)
     if (t.kind === 'key' && options.subject === undefined) {
-      throw new InputError('subject', 'is empty while token is a service-account key JSON', 'set subject to the primary email of a Google Workspace admin to impersonate (domain-wide delegation acts as that admin), e.g. subject: admin@example.com')
-    }
-    if (t.kind === 'access-token' && options.subject !== undefined) {
-      throw new InputError('subject', 'is set while token is an access token, whose subject was fixed when it was minted', 'remove subject (set access_token_subject in google-github-actions/auth instead), or pass a service-account key JSON as token')
+      throw new InputError(
+        'subject',
+        'is empty while token is a service-account key JSON',
+        'set subject to the primary email of a Google Workspace admin to impersonate (domain-wide delegation acts as that admin), e.g. subject: admin@example.com'
+      )
     }
     return targets.map((target) => {
       const c = classify(target, targetType)
       if (c === undefined) {
         const shown = JSON.stringify(target.slice(0, 60))
-        const problem = targetType === 'group' ? `${shown} is neither a group email nor a group id` : `${shown} is neither an email address nor a numeric Google user id`
+        const problem =
+          targetType === 'group' ? `${shown} is neither a group email nor a group id` : `${shown} is neither an email address nor a numeric Google user id`
         throw new InputError('targets', problem, TYPE_FIX[targetType] ?? TYPE_FIX.auto)
       }
       return c
@@ -179,8 +189,10 @@ export const google = defineProvider({
         const m = err.info.message
         switch (err.info.code) {
           case 'invalid_grant':
-            if (/signature/i.test(m)) return `the key (private_key_id ${key.privateKeyId ?? '?'}) is not, or no longer, a key of ${key.clientEmail}: create a new key and update the secret`
-            if (/email or user id/i.test(m)) return `subject ${subject ?? ''} is not a user of this Google Workspace account: set subject to an admin's primary email`
+            if (/signature/i.test(m))
+              return `the key (private_key_id ${key.privateKeyId ?? '?'}) is not, or no longer, a key of ${key.clientEmail}: create a new key and update the secret`
+            if (/email or user id/i.test(m))
+              return `subject ${subject ?? ''} is not a user of this Google Workspace account: set subject to an admin's primary email`
             if (/short-lived|timeframe|iat|exp/i.test(m)) return "the runner's clock is off, so Google refused the assertion's iat/exp"
             return `check that the service account ${key.clientEmail} and its key still exist and are enabled`
           case 'unauthorized_client':
@@ -204,7 +216,14 @@ export const google = defineProvider({
           const assertion = signAssertion(key, { subject: subject ?? '', scopes, audience: key.tokenUri, nowMs: ctx.clock.now() })
           // The signed assertion is itself a credential for its hour.
           ctx.addSecret(assertion)
-          const res = await ctx.http.request({ method: 'POST', url: tokenUrl, auth: null, form: { grant_type: JWT_BEARER_GRANT, assertion }, schema: tokenResponse, what: 'the Google token endpoint' })
+          const res = await ctx.http.request({
+            method: 'POST',
+            url: tokenUrl,
+            auth: null,
+            form: { grant_type: JWT_BEARER_GRANT, assertion },
+            schema: tokenResponse,
+            what: 'the Google token endpoint'
+          })
           return { token: res.data.access_token, expiresIn: res.data.expires_in }
         },
         hint
@@ -212,14 +231,19 @@ export const google = defineProvider({
       ctx.log.info(`authenticating as service account ${key.clientEmail} acting for ${subject ?? ''} (domain-wide delegation)`)
     } else {
       auth = staticCredentials({ authorization: `Bearer ${ctx.token.trim()}` })
-      ctx.log.info('authenticating with the access token given (minted before this step)')
+      // The token acts for the subject it was minted for (access_token_subject); subject cannot change that.
+      ctx.log.info(
+        `authenticating with the access token given (minted before this step${subject !== undefined ? ` for ${subject}, as subject says; the token itself decides whom it acts for` : ''})`
+      )
     }
     const http: Http = ctx.http.with({ auth })
 
     // ---- reads -------------------------------------------------------------------------------------------
 
     async function usersListPage(params: Record<string, string>, what: string): Promise<z.infer<typeof usersPage>> {
-      return (await http.request({ method: 'GET', url: `${api}/users?${new URLSearchParams({ customer: 'my_customer', ...params })}`, schema: usersPage, what })).data
+      return (
+        await http.request({ method: 'GET', url: `${api}/users?${new URLSearchParams({ customer: 'my_customer', ...params })}`, schema: usersPage, what })
+      ).data
     }
 
     /** Whether the admin may read users at all: resolves a 403 on one target into "this target" or "every target". */
@@ -238,13 +262,21 @@ export const google = defineProvider({
 
     async function getUser(key: string): Promise<Resolution> {
       try {
-        const found = await lookup(http, { method: 'GET', url: `${api}/users/${enc(key)}?${new URLSearchParams({ fields: USER_FIELDS })}`, schema: gUser, what: 'users.get' })
+        const found = await lookup(http, {
+          method: 'GET',
+          url: `${api}/users/${enc(key)}?${new URLSearchParams({ fields: USER_FIELDS })}`,
+          schema: gUser,
+          what: 'users.get'
+        })
         if (!found.found) return { missing: 'no Google Workspace user with this email or id', error: found.error }
         return { user: found.res.data }
       } catch (err) {
         if (!(err instanceof ProviderRequestError) || !isForbidden(err.info)) throw err
         await failIfAdminRefused()
-        return { missing: "Google refused to read this user (403): its domain is not one of this account's, or the admin's role does not cover it", error: err.info }
+        return {
+          missing: "Google refused to read this user (403): its domain is not one of this account's, or the admin's role does not cover it",
+          error: err.info
+        }
       }
     }
 
@@ -259,7 +291,10 @@ export const google = defineProvider({
           what: 'the user list',
           key: (u) => u.id,
           fetchPage: async (cursor) => {
-            const page = await usersListPage({ maxResults: String(MAX_USERS_PAGE), fields: LIST_USER_FIELDS, ...(cursor !== undefined ? { pageToken: cursor } : {}) }, 'users.list')
+            const page = await usersListPage(
+              { maxResults: String(MAX_USERS_PAGE), fields: LIST_USER_FIELDS, ...(cursor !== undefined ? { pageToken: cursor } : {}) },
+              'users.list'
+            )
             pages++
             const users = page.users ?? []
             for (const u of users) {
@@ -272,7 +307,9 @@ export const google = defineProvider({
             return { items: users, next: enough ? undefined : (page.nextPageToken ?? undefined) }
           }
         })
-        ctx.log.info(`resolved ${wanted.length - remaining.size} of ${plural(wanted.length, 'user key')} from ${plural(pages, 'page')} of the user list; ${remaining.size} left for one lookup each`)
+        ctx.log.info(
+          `resolved ${wanted.length - remaining.size} of ${plural(wanted.length, 'user key')} from ${plural(pages, 'page')} of the user list; ${remaining.size} left for one lookup each`
+        )
       }
       const rest = wanted.filter((k) => !out.has(k))
       const found = await mapConcurrent(rest, ctx.concurrency, getUser)
@@ -297,7 +334,8 @@ export const google = defineProvider({
           return notFound(t, 'user', `${why}${EMAIL.test(t) ? ' (a group address? set target-type: group)' : ''}`, r && 'error' in r ? r.error : undefined, t)
         }
         const given: Record<string, string> = t !== r.user.id && t !== r.user.primaryEmail.toLowerCase() ? { given: t } : {}
-        return userEntry(r.user, given)
+        // `given` (the field) says what was listed whenever it is not the id, so a pipeline can map results back.
+        return { ...userEntry(r.user, given), given: t !== r.user.id ? t : undefined }
       })
     }
 
@@ -305,10 +343,18 @@ export const google = defineProvider({
     async function planUserKey(key: string): Promise<PlanEntry> {
       let found
       try {
-        found = await lookup(http, { method: 'GET', url: `${api}/users/${enc(key)}/tokens?${new URLSearchParams({ fields: 'items(clientId,displayText,userKey)' })}`, schema: tokensPage, what: 'tokens.list' })
+        found = await lookup(http, {
+          method: 'GET',
+          url: `${api}/users/${enc(key)}/tokens?${new URLSearchParams({ fields: 'items(clientId,displayText,userKey)' })}`,
+          schema: tokensPage,
+          what: 'tokens.list'
+        })
       } catch (err) {
         if (err instanceof ProviderRequestError && isForbidden(err.info)) {
-          throw new ProviderRequestError({ ...err.info, message: `${err.info.message} (user ${key}) — either ${ADMIN_ROLE_HINT}, or the user is in a domain this account does not own` }, err.attempts)
+          throw new ProviderRequestError(
+            { ...err.info, message: `${err.info.message} (user ${key}) — either ${ADMIN_ROLE_HINT}, or the user is in a domain this account does not own` },
+            err.attempts
+          )
         }
         throw err
       }
@@ -329,9 +375,19 @@ export const google = defineProvider({
           maxItems: ctx.maxTargets,
           fetchPage: async (cursor, pageNo) => {
             // One past max-targets, so a bigger group is refused after one page rather than read to its end.
-            const params = new URLSearchParams({ maxResults: String(Math.max(1, Math.min(MAX_MEMBERS_PAGE, ctx.maxTargets + 1))), includeDerivedMembership: 'true', fields: 'nextPageToken,members(id,email,type,status)' })
+            const params = new URLSearchParams({
+              maxResults: String(Math.max(1, Math.min(MAX_MEMBERS_PAGE, ctx.maxTargets + 1))),
+              includeDerivedMembership: 'true',
+              fields: 'nextPageToken,members(id,email,type,status)'
+            })
             if (cursor !== undefined) params.set('pageToken', cursor)
-            const res = await http.request({ method: 'GET', url: `${api}/groups/${enc(groupKey)}/members?${params}`, schema: membersPage, pass: pageNo === 1 ? [404] : [], what: 'members.list' })
+            const res = await http.request({
+              method: 'GET',
+              url: `${api}/groups/${enc(groupKey)}/members?${params}`,
+              schema: membersPage,
+              pass: pageNo === 1 ? [404] : [],
+              what: 'members.list'
+            })
             if (res.status === 404) {
               missing = res.error ?? { status: 404, message: 'not found' }
               return { items: [] }
@@ -342,11 +398,19 @@ export const google = defineProvider({
       } catch (err) {
         if (!(err instanceof ProviderRequestError) || !isForbidden(err.info)) throw err
         await failIfAdminRefused()
-        return { missing: "Google refused to list this group's members (403): it is not a group of this account's domains, or the admin's role does not include reading groups", error: err.info }
+        return {
+          missing:
+            "Google refused to list this group's members (403): it is not a group of this account's domains, or the admin's role does not include reading groups",
+          error: err.info
+        }
       }
       if (missing) return { missing: 'no Google Workspace group with this email or id', error: missing }
       if (result.truncated) {
-        throw new InputError('max-targets', `group ${groupKey} has more than ${ctx.maxTargets} members (max-targets); nothing was sent`, "raise max-targets to at least the group's size if this is intended, or target a smaller group")
+        throw new InputError(
+          'max-targets',
+          `group ${groupKey} has more than ${ctx.maxTargets} members (max-targets); nothing was sent`,
+          "raise max-targets to at least the group's size if this is intended, or target a smaller group"
+        )
       }
       return { members: result.items }
     }
@@ -362,7 +426,10 @@ export const google = defineProvider({
           if (type === 'USER' && m.id) memberIds.push(m.id.toLowerCase())
           else kinds.set(type, (kinds.get(type) ?? 0) + 1)
         }
-        if ((kinds.get('CUSTOMER') ?? 0) > 0) ctx.log.warning(`group ${g} has every user of the account as a member (a CUSTOMER member): that member is not expanded; to sign everyone out use filter instead`)
+        if ((kinds.get('CUSTOMER') ?? 0) > 0)
+          ctx.log.warning(
+            `group ${g} has every user of the account as a member (a CUSTOMER member): that member is not expanded; to sign everyone out use filter instead`
+          )
         const other = [...kinds].filter(([k]) => k !== 'CUSTOMER').map(([k, n]) => `${n} ${k}`)
         if (other.length > 0) ctx.log.info(`group ${g}: ${other.join(', ')} members are not users (nested groups' user members are listed with them)`)
       }
@@ -382,7 +449,14 @@ export const google = defineProvider({
           const id = (m.id ?? '').toLowerCase()
           const res = resolved.get(id)
           if (res && 'user' in res) entries.push(userEntry(res.user, { group: g }))
-          else entries.push({ id, kind: 'user', label: m.email ?? undefined, details: { group: g }, skip: `member of ${g}, but not a user of this Google Workspace account (an address outside its domains?); nothing sent` })
+          else
+            entries.push({
+              id,
+              kind: 'user',
+              label: m.email ?? undefined,
+              details: { group: g },
+              skip: `member of ${g}, but not a user of this Google Workspace account (an address outside its domains?); nothing sent`
+            })
         }
       }
       return entries
@@ -397,16 +471,26 @@ export const google = defineProvider({
           key: (u) => u.id,
           maxItems: ctx.maxTargets,
           fetchPage: async (cursor) => {
-            const page = await usersListPage({ query, maxResults: String(limit), fields: LIST_USER_FIELDS, ...(cursor !== undefined ? { pageToken: cursor } : {}) }, 'users.list')
+            const page = await usersListPage(
+              { query, maxResults: String(limit), fields: LIST_USER_FIELDS, ...(cursor !== undefined ? { pageToken: cursor } : {}) },
+              'users.list'
+            )
             return { items: page.users ?? [], next: page.nextPageToken ?? undefined }
           }
         })
         return items.map((u) => userEntry(u))
       } catch (err) {
         if (err instanceof ProviderRequestError && err.info.status === 400) {
-          throw new ProviderRequestError({ ...err.info, message: `${err.info.message} — Google refused the filter's query ${JSON.stringify(query)}: see https://developers.google.com/admin-sdk/directory/v1/guides/search-users (e.g. orgUnitPath='/Leavers', isSuspended=true, email:alice*)` }, err.attempts)
+          throw new ProviderRequestError(
+            {
+              ...err.info,
+              message: `${err.info.message} — Google refused the filter's query ${JSON.stringify(query)}: see https://developers.google.com/admin-sdk/directory/v1/guides/search-users (e.g. orgUnitPath='/Leavers', isSuspended=true, email:alice*)`
+            },
+            err.attempts
+          )
         }
-        if (err instanceof ProviderRequestError && isForbidden(err.info)) throw new ProviderRequestError({ ...err.info, message: `${err.info.message} — ${ADMIN_ROLE_HINT}` }, err.attempts, true)
+        if (err instanceof ProviderRequestError && isForbidden(err.info))
+          throw new ProviderRequestError({ ...err.info, message: `${err.info.message} — ${ADMIN_ROLE_HINT}` }, err.attempts, true)
         throw err
       }
     }
@@ -426,7 +510,12 @@ export const google = defineProvider({
       const todo = entries.filter((e) => e.skip === undefined && (e.payload as UserPayload).tokens === undefined)
       await mapConcurrent(todo, ctx.concurrency, async (e) => {
         const key = (e.payload as UserPayload).key
-        const found = await lookup(http, { method: 'GET', url: `${api}/users/${enc(key)}/tokens?${new URLSearchParams({ fields: 'items(clientId,displayText)' })}`, schema: tokensPage, what: 'tokens.list' })
+        const found = await lookup(http, {
+          method: 'GET',
+          url: `${api}/users/${enc(key)}/tokens?${new URLSearchParams({ fields: 'items(clientId,displayText)' })}`,
+          schema: tokensPage,
+          what: 'tokens.list'
+        })
         if (!found.found) {
           // Deleted between users.get and tokens.list.
           e.skip = 'the user no longer exists (tokens.list answered 404); nothing sent'
@@ -465,7 +554,10 @@ export const google = defineProvider({
             refused = `the run stopped after ${describeProviderError(info)}`
             throw new ProviderRequestError(info, err.attempts, true)
           }
-          throw new ProviderRequestError({ ...err.info, message: `${err.info.message} — the admin may not manage this user (an admin role limited to other organizational units?)` }, err.attempts)
+          throw new ProviderRequestError(
+            { ...err.info, message: `${err.info.message} — the admin may not manage this user (an admin role limited to other organizational units?)` },
+            err.attempts
+          )
         }
         throw err
       } finally {
@@ -488,14 +580,27 @@ export const google = defineProvider({
       for (const [i, t] of tokens.entries()) {
         try {
           // Documented success: 204, empty. 404: the user or the app already revoked it.
-          const r = await http.request({ method: 'DELETE', url: `${userUrl}/tokens/${enc(t.clientId)}`, ok: [204], body: 'empty', pass: [404], what: 'tokens.delete' })
+          const r = await http.request({
+            method: 'DELETE',
+            url: `${userUrl}/tokens/${enc(t.clientId)}`,
+            ok: [204],
+            body: 'empty',
+            pass: [404],
+            what: 'tokens.delete'
+          })
           attempts += r.attempts
           ;(r.status === 404 ? gone : revoked).push(t.name)
         } catch (err) {
           const left = tokens.length - i - 1
           const rest = left > 0 ? `; ${left} more not attempted` : ''
           if (err instanceof RunHaltedError) {
-            return { id: entry.id, outcome: 'failed', error: { message: `signed out, ${doneSoFar()}; then ${err.message} while revoking the token of ${t.name}${rest}` }, reason: `signed out, ${doneSoFar()}; then ${err.message}`, attempts }
+            return {
+              id: entry.id,
+              outcome: 'failed',
+              error: { message: `signed out, ${doneSoFar()}; then ${err.message} while revoking the token of ${t.name}${rest}` },
+              reason: `signed out, ${doneSoFar()}; then ${err.message}`,
+              attempts
+            }
           }
           if (!(err instanceof ProviderRequestError)) throw err
           return {
@@ -527,7 +632,10 @@ export const google = defineProvider({
         for (const e of entries) {
           const first = seen.get(e.id)
           if (first) {
-            if (e.details?.group === undefined) ctx.log.info(`${String(e.details?.given ?? e.label ?? e.id)} is the same Google user as ${String(first.details?.given ?? first.label ?? first.id)} (${e.id}): planned once`)
+            if (e.details?.group === undefined)
+              ctx.log.info(
+                `${String(e.details?.given ?? e.label ?? e.id)} is the same Google user as ${String(first.details?.given ?? first.label ?? first.id)} (${e.id}): planned once`
+              )
             continue
           }
           seen.set(e.id, e)

@@ -319,7 +319,7 @@ export const huaweicloud = defineProvider({
         ctx.log.group(`sessions of ${who}: ${chosen.length}${filter !== undefined ? ` of ${all.length} match the filter` : ''}`, lines)
       }
       // The exact sessions are what the run deletes: they are part of the plan hash.
-      const entry: PlanEntry = { id: userId, kind, label: userName, details, binds: { sessionIds: ids }, payload: { sessionIds: ids } satisfies UserPayload }
+      const entry: PlanEntry = { id: userId, kind, label: userName, given: userName, details, binds: { sessionIds: ids }, payload: { sessionIds: ids } satisfies UserPayload }
       if (all.length === 0) entry.skip = 'no active sessions'
       else if (ids.length === 0) entry.skip = `no active sessions match the filter (${all.length} other sessions left alone)`
       return entry

@@ -119,7 +119,7 @@ export const iproyal = defineProvider({
         for (const u of await listSubUsers(undefined)) if (u.username) byName.set(u.username, u)
         return request.targets.map((name) => {
           const u = byName.get(name)
-          return u ? describe(u) : notFound(name, 'username', `no sub-user named ${JSON.stringify(name)}`, undefined, name)
+          return u ? { ...describe(u), given: name } : notFound(name, 'username', `no sub-user named ${JSON.stringify(name)}`, undefined, name)
         })
       },
 

@@ -1,9 +1,9 @@
-// Transient faults at a set rate and in bursts, for every provider's emulator. Whatever happens,
+// Transient faults at a set rate and in bursts, for one provider's emulator (__tests__/fault-matrix/<provider>). Whatever happens,
 // every target ends in exactly one state, the report and outputs agree, and a run whose faults
 // outlast the retry budget reports those targets failed with the reason.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { faultProfiles, type EmulatorLike } from './helpers/fault-profiles.js'
-import { runAction } from './helpers/run-action.js'
+import type { EmulatorLike, FaultProfile } from './fault-profiles.js'
+import { runAction } from './run-action.js'
 
 const SHARED_FAULTS: Array<[string, unknown]> = [
   ['429 with Retry-After in seconds', { kind: 'throttle', retryAfter: 'seconds', seconds: 1 }],
@@ -20,7 +20,8 @@ const SHARED_FAULTS: Array<[string, unknown]> = [
 
 interface Result { id: string; outcome: string; reason?: string }
 
-for (const profile of faultProfiles) {
+/** The whole matrix for one provider: one test file each, so Jest runs providers in parallel. */
+export function faultMatrix(profile: FaultProfile): void {
   describe(`fault matrix: ${profile.provider}`, () => {
     let emu: EmulatorLike
     beforeAll(async () => {
