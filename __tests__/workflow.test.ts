@@ -159,10 +159,13 @@ describe('every workflow and example', () => {
     expect(text).not.toMatch(/secrets:\s*inherit/)
     expect(doc.permissions).toBeDefined()
     expect(JSON.stringify(doc.permissions ?? {})).not.toContain('write')
-    for (const [, job] of Object.entries(doc.jobs)) {
+    for (const [jobId, job] of Object.entries(doc.jobs)) {
       expect(job.secrets).not.toBe('inherit')
-      // No job may write to the repository; id-token: write only lets a job ask GitHub for its OIDC token (keyless sign-in).
-      const writes = Object.entries((job.permissions ?? {}) as Record<string, string>).filter(([scope, level]) => level === 'write' && scope !== 'id-token')
+      // No job may write to the repository, with one named exception: the release workflow's job that moves
+      // the major tag (contents). id-token: write only lets a job ask GitHub for its OIDC token (keyless sign-in).
+      expect(typeof job.permissions === 'string' ? job.permissions : '').not.toContain('write')
+      const allowed = ['id-token', ...(_name === '.github/workflows/release.yml' && jobId === 'move-major-tag' ? ['contents'] : [])]
+      const writes = Object.entries((job.permissions ?? {}) as Record<string, string>).filter(([scope, level]) => level === 'write' && !allowed.includes(scope))
       expect(writes).toEqual([])
       for (const step of job.steps ?? []) {
         if (step.uses === undefined || step.uses.startsWith('./')) continue
@@ -228,6 +231,49 @@ describe('scripts/lint-workflows.mjs', () => {
     const r = await lint()
     expect(r.out).toContain('clean')
     expect(r.code).toBe(0)
+  })
+
+  it('applies the SHA-pin rule to reusable workflows called from another repository, not to local calls', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lint-reusable-'))
+    const caller = join(dir, 'caller.yml')
+    const sha = '0123456789abcdef0123456789abcdef01234567'
+    const call = (id: string, uses: string): string[] => [
+      `  ${id}:`,
+      '    permissions:',
+      '      contents: read',
+      `    uses: ${uses}`,
+      '    with:',
+      '      provider: iproyal',
+      '      targets: jdoe',
+      '      environment: offboarding',
+      '    secrets:',
+      '      token: ${{ secrets.IPROYAL_TOKEN }}'
+    ]
+    const lines = [
+      'on: workflow_dispatch',
+      'permissions: {}',
+      'jobs:',
+      ...call('tag', 'your-org/terminate-sessions/.github/workflows/terminate-sessions.yml@v1'),
+      ...call('branch', 'your-org/terminate-sessions/.github/workflows/terminate-sessions.yml@main'),
+      ...call('pinned', `your-org/terminate-sessions/.github/workflows/terminate-sessions.yml@${sha} # v1.2.3`),
+      ...call('local', './.github/workflows/terminate-sessions.yml'),
+      '  other:',
+      '    permissions: {}',
+      '    uses: other-org/shared/.github/workflows/notify.yml@v2',
+      ''
+    ]
+    writeFileSync(caller, lines.join('\n'))
+    const lineOf = (text: string): number => lines.findIndex((l) => l.includes(text)) + 1
+    const r = await lint([caller])
+    const findings = r.out.split('\n').filter((l) => l.startsWith(`${caller}:`))
+    const pinFindings = findings.filter((l) => /not pinned to a full commit SHA/.test(l))
+    expect(pinFindings.map((l) => Number(l.split(':')[1])).sort((a, b) => a - b)).toEqual(
+      [lineOf('@v1'), lineOf('@main'), lineOf('notify.yml@v2')].sort((a, b) => a - b)
+    )
+    expect(pinFindings.join('\n')).toContain('job tag: your-org/terminate-sessions/.github/workflows/terminate-sessions.yml@v1 is not pinned')
+    expect(r.code).toBe(1)
+    // The pinned and the local call raise nothing at all.
+    for (const id of ['pinned', 'local']) expect(findings.filter((l) => Number(l.split(':')[1]) === lineOf(`  ${id}:`) + 3)).toEqual([])
   })
 
   it('reports broken workflows and action metadata with file:line and exits non-zero', async () => {

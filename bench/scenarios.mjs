@@ -7,6 +7,7 @@ import { ENTRA_CLIENT_SECRET, EntraEmulator, makeUsers as makeEntraUsers } from 
 import { GoogleEmulator, makeUsers as makeGoogleUsers } from '../__tests__/emulators/google/index.js'
 import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
+import { SLACK_ADMIN_TOKEN, SlackEmulator, makeUsers as makeSlackUsers } from '../__tests__/emulators/slack/index.js'
 
 async function started(emu) {
   await emu.start()
@@ -79,6 +80,19 @@ export const benchScenarios = [
     targets: (emu) => [...emu.users.keys()],
     inputs: (emu) => ({ provider: 'entra', ...emu.inputs(), token: ENTRA_CLIENT_SECRET }),
     curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/'"$t"'/revokeSignInSessions' -H 'Authorization: Bearer ${emu.benchToken}'`
+  },
+  {
+    provider: 'slack',
+    sizes: [1000, 10_000],
+    rateLimit: 30_000,
+    latencyMs: 20,
+    concurrency: 16,
+    note: 'targets are emails, the usual offboarding input: one GET users.lookupByEmail each (plan), then 1,000 user ids per POST admin.users.session.resetBulk (form-encoded). Targets given as user ids skip the lookups: 1 call per 1,000 targets. The curl loop does what a script would do per email: a lookup, then one admin.users.session.reset (two requests per target)',
+    start: (size) => started(new SlackEmulator({ users: makeSlackUsers(size) })),
+    targets: (emu) => [...emu.users.values()].map((u) => u.email),
+    inputs: (emu) => ({ provider: 'slack', token: SLACK_ADMIN_TOKEN, 'base-url': emu.baseUrl }),
+    curl: (emu) =>
+      `id=$(curl -s -G '${emu.baseUrl}/users.lookupByEmail' --data-urlencode "email=$t" -H 'Authorization: Bearer ${SLACK_ADMIN_TOKEN}' | sed -n 's/.*"user":{"id":"\\([^"]*\\)".*/\\1/p'); curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/admin.users.session.reset' -H 'Authorization: Bearer ${SLACK_ADMIN_TOKEN}' --data-urlencode "user_id=$id"`
   },
   {
     provider: 'google',

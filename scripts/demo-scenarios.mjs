@@ -5,6 +5,7 @@ import { ENTRA_CLIENT_SECRET, EntraEmulator, guidFor, makeGuest, makeUsers as ma
 import { GOOGLE_ADMIN, GoogleEmulator, makeUsers as makeGoogleUsers } from '../__tests__/emulators/google/index.js'
 import { HW_AK, HW_SK, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
+import { SLACK_ADMIN_TOKEN, SlackEmulator } from '../__tests__/emulators/slack/index.js'
 
 export const scenarios = [
   {
@@ -87,6 +88,17 @@ export const scenarios = [
     // Lookups are $batch POSTs too: only a batch that carries a revoke item changes anything.
     isMutating: (q) => q.path === '/v1.0/$batch' && (q.json?.requests ?? []).some((i) => i.method === 'POST'),
     after: (emu) => console.log(`\nemulator: sign-in sessions revoked for ${emu.revokedUserIds().length} users: ${emu.revocations.map((r) => r.userPrincipalName).join(', ')}`)
+  },
+  {
+    provider: 'slack',
+    title: 'Slack Enterprise Grid — reset the sessions of users by id and by email (one resetBulk call), an email nobody has skipped',
+    async start() {
+      const emu = new SlackEmulator()
+      await emu.start()
+      return emu
+    },
+    inputs: (emu) => ({ provider: 'slack', token: SLACK_ADMIN_TOKEN, 'base-url': emu.baseUrl, targets: 'W00000001\nuser2@example.com\nuser6@example.com\nformer.employee@example.com', 'if-unresolved': 'skip' }),
+    after: (emu) => console.log(`\nemulator: ${emu.jobs.length} resetBulk job(s) queued for ${emu.resetUserIds().join(', ')}`)
   },
   {
     provider: 'google',

@@ -9,10 +9,11 @@
 //     contexts, needs, matrix, runner labels, known action inputs.
 //  2. GitHub's own parser (@actions/workflow-parser): the workflow schema the service applies, and
 //     action.yml against the action schema.
-//  3. Project rules: top-level permissions declared; no `secrets: inherit`; third-party actions pinned to a
-//     full commit SHA; every `with:` key given to this action is an input of action.yml (and every required
-//     input is given); calls of the reusable workflow pass only its declared inputs and secrets; action.yml
-//     runs node24 from dist/index.js and describes every input and output.
+//  3. Project rules: top-level permissions declared; no `secrets: inherit`; third-party actions and
+//     reusable workflows of other repositories (`jobs.<id>.uses`) pinned to a full commit SHA; every
+//     `with:` key given to this action is an input of action.yml (and every required input is given);
+//     calls of the reusable workflow pass only its declared inputs and secrets; action.yml runs node24
+//     from dist/index.js and describes every input and output.
 // Nothing here touches the network.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire, register } from 'node:module'
@@ -249,8 +250,11 @@ function checkActionWith(file, pos, where, step) {
 
 function checkJobUses(file, pos, jobId, job, uses) {
   const usesPos = pos(get(job, 'uses'))
-  if (!uses.startsWith('./') && !SHA_PINNED.test(uses) && !callsReusable(uses)) {
-    add(file, usesPos.line, usesPos.col, 'rules', `job ${jobId}: ${uses} is not pinned to a full commit SHA`)
+  // A reusable workflow from another repository runs its own steps with the secrets this job passes: a tag
+  // or branch can be moved under the caller, so it is pinned like any third-party action (this project's
+  // own workflow included). A local call (./.github/workflows/...) runs the caller's own commit.
+  if (!uses.startsWith('./') && !SHA_PINNED.test(uses)) {
+    add(file, usesPos.line, usesPos.col, 'rules', `job ${jobId}: ${uses} is not pinned to a full commit SHA; use owner/repo/.github/workflows/<file>@<40-hex sha> # vX.Y.Z`)
   }
   if (!callsReusable(uses) || !reusable) return
   const given = new Set()

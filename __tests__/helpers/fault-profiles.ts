@@ -5,6 +5,8 @@ import { DNL_ADMIN_TOKEN, DnlEmulator, makeUsers as makeDnlUsers } from '../emul
 import { GoogleEmulator, makeUsers as makeGoogleUsers, quotaError } from '../emulators/google/index.js'
 import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../emulators/iproyal/index.js'
+import { ENTRA_CLIENT_SECRET, EntraEmulator, makeUsers as makeEntraUsers } from '../emulators/entra/index.js'
+import { SLACK_ADMIN_TOKEN, SlackEmulator, makeUsers as makeSlackUsers } from '../emulators/slack/index.js'
 
 export interface EmulatorLike {
   server: {
@@ -119,6 +121,45 @@ export const faultProfiles: FaultProfile[] = [
       ['409 IIC.1006 concurrency conflict', { kind: 'status', status: 409 }]
     ],
     // Deleting an ended session again changes nothing.
+    repeatMatters: false
+  },
+  {
+    provider: 'entra',
+    async start() {
+      const emu = new EntraEmulator({ users: makeEntraUsers(8) })
+      await emu.start()
+      return emu as unknown as EmulatorLike
+    },
+    // Two revoke items per $batch, so a run is several batches; a client secret.
+    inputs: (emu) => ({ provider: 'entra', ...(emu as unknown as EntraEmulator).inputs(), token: ENTRA_CLIENT_SECRET, 'batch-size': '2' }),
+    targets: (emu) => [...(emu as unknown as EntraEmulator).users.keys()].slice(0, 6),
+    reset: (emu) => (emu as unknown as EntraEmulator).reset(),
+    // Lookups are $batch POSTs too: only a batch that carries a revoke item changes anything.
+    isMutating: (q) => q.method === 'POST' && q.path === '/v1.0/$batch' && JSON.stringify((q as { json?: unknown }).json ?? '').includes('revokeSignInSessions'),
+    success: 'terminated',
+    extraFaults: [],
+    effects: (emu) => {
+      const counts = new Map<string, number>()
+      for (const r of (emu as unknown as EntraEmulator).revocations as Array<{ userId: string }>) counts.set(r.userId, (counts.get(r.userId) ?? 0) + 1)
+      return counts
+    },
+    // Revoking twice only moves the revocation time: harmless.
+    repeatMatters: false
+  },
+  {
+    provider: 'slack',
+    async start() {
+      const emu = new SlackEmulator({ users: makeSlackUsers(8) })
+      await emu.start()
+      return emu as unknown as EmulatorLike
+    },
+    inputs: (emu) => ({ provider: 'slack', token: SLACK_ADMIN_TOKEN, 'base-url': (emu as unknown as SlackEmulator).baseUrl, 'batch-size': '2' }),
+    targets: (emu) => [...(emu as unknown as SlackEmulator).users.keys()].slice(0, 6),
+    reset: (emu) => (emu as unknown as SlackEmulator).reset(),
+    isMutating: (q) => q.path.startsWith('/api/admin.users.session.'),
+    success: 'accepted',
+    extraFaults: [['HTTP 200 {"ok":false,"error":"ratelimited"} with Retry-After', { kind: 'custom', respond: () => ({ status: 200, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } }) }]],
+    // A second reset of the same user's sessions is harmless.
     repeatMatters: false
   },
   {

@@ -17,7 +17,7 @@ import type { BatchOutcome, DetailValue, PlanEntry, ProviderErrorInfo } from '..
 export const USERS_PER_PAGE = 100
 /** Lifetime asked for a token minted from portal credentials (GET /auth). */
 export const MINTED_TOKEN_MINUTES = 60
-/** user_type values seen in the vendor's own web client; others are refused (see docs/denovolab.md). */
+/** user_type values seen in the vendor's own web client; others are refused (see docs/providers/denovolab.md). */
 export const USER_TYPES = ['admin', 'client', 'agent'] as const
 const MAX_ID_LIST = 1000
 const MAX_TEXT = 200

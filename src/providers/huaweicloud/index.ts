@@ -209,7 +209,7 @@ export const huaweicloud = defineProvider({
       throw new InputError('region', 'is required for huaweicloud', `set region to the home region of your IAM Identity Center instance, one of: ${HUAWEI_REGIONS.join(', ')}`)
     }
     if (!(HUAWEI_REGIONS as readonly string[]).includes(region)) {
-      throw new InputError('region', `IAM Identity Center is not offered in ${JSON.stringify(region)}`, `set region to one of: ${HUAWEI_REGIONS.join(', ')}, or set base-url to the regional identitystore endpoint`)
+      throw new InputError('region', `IAM Identity Center is not offered in ${JSON.stringify(region)}`, `set region to one of: ${HUAWEI_REGIONS.join(', ')} (base-url may point at a proxy or a different host, but region must still be the instance's home region)`)
     }
     if (accessKeyId === undefined) {
       throw new InputError('access-key-id', 'is required for huaweicloud', 'set access-key-id to the access key id (AK) and pass the secret access key (SK) as token from a secret')
