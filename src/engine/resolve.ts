@@ -65,7 +65,8 @@ export function nextLink(headers: Headers): string | undefined {
   if (!link) return undefined
   for (const part of link.split(/,(?=\s*<)/)) {
     const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part)
-    if (m && /\brel="?([^";]*\s)?next(\s[^";]*)?"?/i.test(m[2])) return m[1]
+    // rel is a space-separated list of tokens: "next" must be one of them, not the start of one ("next-archive").
+    if (m && /\brel="?([^";]*\s)?next(\s[^";]*)?("|\s*;|\s*$)/i.test(m[2])) return m[1]
   }
   return undefined
 }

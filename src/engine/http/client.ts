@@ -13,7 +13,7 @@ import type { ProviderErrorInfo } from '../types.js'
 import type { Credentials } from './auth.js'
 import { decideOnStatus, decideOnTransport, resetWaitMs, type RetryRules, type Verdict } from './retry-policy.js'
 import type { RateLimiter, WaitBudget } from './throttle.js'
-import { MAX_BODY_BYTES, TransportError, prepare, send, type FetchLike } from './transport.js'
+import { MAX_BODY_BYTES, TransportError, prepare, send, type FetchLike, type RawResponse } from './transport.js'
 
 export type { FetchLike, PreparedRequest } from './transport.js'
 
@@ -147,25 +147,33 @@ export class HttpClient implements Http {
       const auth = creds?.authorize(prepared, clock.now())
       this.stats.requests++
       sent = true
-      let raw
+      let exchange: { raw: RawResponse } | { info: ProviderErrorInfo; verdict: Verdict }
       try {
         this.active++
-        raw = await send(this.opts.fetch, { ...prepared, headers: { ...prepared.headers, ...auth?.headers } }, {
-          timeoutMs: this.opts.timeoutMs,
-          maxBodyBytes: this.opts.maxBodyBytes ?? MAX_BODY_BYTES,
-          signal: control.signal
-        })
+        exchange = {
+          raw: await send(this.opts.fetch, { ...prepared, headers: { ...prepared.headers, ...auth?.headers } }, {
+            timeoutMs: this.opts.timeoutMs,
+            maxBodyBytes: this.opts.maxBodyBytes ?? MAX_BODY_BYTES,
+            signal: control.signal
+          })
+        }
       } catch (err) {
         if (!(err instanceof TransportError)) throw err
         if (err.kind === 'cancelled' || control.cancelledBy !== undefined) throw new RunHaltedError(control.cancelledBy ?? 'the run was cancelled', true)
         const info: ProviderErrorInfo = { status: err.status, message: err.message, requestId: err.headers ? this.requestIdOf(err.headers) : undefined }
         const verdict: Verdict = err.kind === 'too-large' ? { action: 'fail', fatal: false } : decideOnTransport({ attempt, maxRetries, idempotent, random: this.opts.random })
-        if (verdict.action === 'retry' && (await this.retryAfter(label, attempt, verdict, info, req.bucket))) continue
-        throw new ProviderRequestError(this.scrubInfo(this.exhausted(info, verdict, attempt)), attempt)
+        exchange = { info, verdict }
       } finally {
         this.active--
         this.inFlight.release()
       }
+      if (!('raw' in exchange)) {
+        // Waited for here, once the slot on the wire is released: a request waiting to retry holds none.
+        const { info, verdict } = exchange
+        if (verdict.action === 'retry' && (await this.retryAfter(label, attempt, verdict, info, req.bucket))) continue
+        throw new ProviderRequestError(this.scrubInfo(this.exhausted(info, verdict, attempt)), attempt)
+      }
+      const { raw } = exchange
 
       const requestId = this.requestIdOf(raw.headers)
       if (this.opts.profile.paceByHeaders) this.observeAllowance(raw.headers, req.bucket)
@@ -271,7 +279,8 @@ export class HttpClient implements Http {
       throw new RunHaltedError(control.cancelledBy ?? 'the run was cancelled', sent)
     }
     try {
-      await Promise.race([limiter.acquire(bucket), control.cancelled])
+      // Allowance headers of answers without a bucket are recorded under 'default' (observeAllowance): pace by it.
+      await Promise.race([limiter.acquire(bucket ?? (this.opts.profile.paceByHeaders ? 'default' : undefined)), control.cancelled])
       this.throwIfStopped(sent)
     } catch (err) {
       this.inFlight.release()

@@ -70,6 +70,9 @@ export class RateLimiter {
       now = this.clock.now()
       // A pause announced while this caller slept holds it back too.
       if (this.pausedUntil <= now && (!b || b.pausedUntil <= now)) return
+      // It waits for the pause without losing its place: when no one has queued behind it, its slot is
+      // given back, so it goes when the pause ends rather than one interval after its own old slot.
+      if (this.nextSlot === slot + this.intervalMs) this.nextSlot = slot
     }
   }
 
