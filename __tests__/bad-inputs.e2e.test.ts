@@ -27,7 +27,7 @@ const HASHES = 'h000001use,h000002use,h000003use'
 type Case = [title: string, input: string, inputs: Record<string, string>]
 
 const cases: Case[] = [
-  ['unknown provider', 'provider', { provider: 'okta' }],
+  ['unknown provider', 'provider', { provider: 'no-such-provider' }],
   ['empty provider', 'provider', { provider: '' }],
   ['missing token', 'token', { token: '' }],
   ['no targets and no filter', 'targets', { targets: '' }],

@@ -118,7 +118,7 @@ describe('retry rules', () => {
 
 describe('targets and filters', () => {
   it('accepts newline, comma and JSON lists, and removes repeats', () => {
-    expect(parseTargetList('a\nb, c\n\n# comment\n')).toEqual({ targets: ['a', 'b', 'c'], commentLines: [4] })
+    expect(parseTargetList('a\nb, c\n\n# comment\n')).toEqual({ targets: ['a', 'b', 'c'], where: ['line 1', 'line 2', 'line 2'], commentLines: [4] })
     expect(parseTargetList('["a", "b", 42]').targets).toEqual(['a', 'b', '42'])
     expect(dedupe(['a', 'b', 'a'])).toEqual({ unique: ['a', 'b'], duplicates: 1 })
   })

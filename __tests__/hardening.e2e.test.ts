@@ -318,3 +318,17 @@ describe('DeNovoLab long runs', () => {
     for (const t of [visibleLog(r.stdout), r.summary, JSON.stringify(r.report)]) expect(t).not.toContain(DNL_PASSWORD)
   })
 })
+
+describe('a targets-file line the provider refuses', () => {
+  it('is named by its line, never quoted, and the error names targets-file', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'hard-ws-'))
+    writeFileSync(join(ws, 'list.txt'), `${hashes(1)[0]}\nroot:x:0:0:root:/root:/bin/bash\n`)
+    const r = await runAction({ cwd: ws, inputs: ipr({ 'targets-file': 'list.txt' }) })
+    expect(r.code).not.toBe(0)
+    const errs = errors(r.stdout)
+    expect(errs).toHaveLength(1)
+    expect(errs[0]).toContain("Input 'targets-file': line 2 of list.txt is not a valid user-hash for iproyal")
+    expect(r.stdout).not.toContain('root:x:0:0')
+    expect(iproyal.requests).toHaveLength(0)
+  })
+})

@@ -7,6 +7,7 @@ import { ENTRA_CLIENT_SECRET, EntraEmulator, makeUsers as makeEntraUsers } from 
 import { GoogleEmulator, makeUsers as makeGoogleUsers } from '../__tests__/emulators/google/index.js'
 import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
+import { OKTA_API_TOKEN, OktaEmulator, makeUsers as makeOktaUsers } from '../__tests__/emulators/okta/index.js'
 import { SLACK_ADMIN_TOKEN, SlackEmulator, makeUsers as makeSlackUsers } from '../__tests__/emulators/slack/index.js'
 
 async function started(emu) {
@@ -93,6 +94,18 @@ export const benchScenarios = [
     inputs: (emu) => ({ provider: 'slack', token: SLACK_ADMIN_TOKEN, 'base-url': emu.baseUrl }),
     curl: (emu) =>
       `id=$(curl -s -G '${emu.baseUrl}/users.lookupByEmail' --data-urlencode "email=$t" -H 'Authorization: Bearer ${SLACK_ADMIN_TOKEN}' | sed -n 's/.*"user":{"id":"\\([^"]*\\)".*/\\1/p'); curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/admin.users.session.reset' -H 'Authorization: Bearer ${SLACK_ADMIN_TOKEN}' --data-urlencode "user_id=$id"`
+  },
+  {
+    provider: 'okta',
+    sizes: [1000, 10_000],
+    rateLimit: 30_000,
+    latencyMs: 20,
+    concurrency: 16,
+    note: "targets are every user id of an org of the same size: resolved from the org's user list (GET /api/v1/users, 200 a page, Link after cursor) instead of one GET /users/{id} each, then one DELETE /api/v1/users/{id}/sessions?oauthTokens=true per user. Okta's own per-minute buckets are raised out of the way (the 10,000 run would take about 17 minutes at Okta's default 600 session clears a minute per token); the emulator's per-second window is the limit",
+    start: (size) => started(new OktaEmulator({ users: makeOktaUsers(size), rateLimits: { users: 1e7, user: 1e7, sessions: 1e7, group: 1e7, groups: 1e7, other: 1e7, token: 1e7 }, concurrencyLimit: 1000 })),
+    targets: (emu) => [...emu.users.keys()],
+    inputs: (emu) => ({ provider: 'okta', token: OKTA_API_TOKEN, 'base-url': emu.origin }),
+    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.origin}/api/v1/users/'"$t"'/sessions?oauthTokens=true' -H 'Authorization: SSWS ${OKTA_API_TOKEN}' -H 'Accept: application/json'`
   },
   {
     provider: 'google',

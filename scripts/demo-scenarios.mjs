@@ -5,6 +5,7 @@ import { ENTRA_CLIENT_SECRET, EntraEmulator, guidFor, makeGuest, makeUsers as ma
 import { GOOGLE_ADMIN, GoogleEmulator, makeUsers as makeGoogleUsers } from '../__tests__/emulators/google/index.js'
 import { HW_AK, HW_SK, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
+import { OKTA_CLIENT_ID, OktaEmulator, makeGroup as makeOktaGroup, makeUsers as makeOktaUsers } from '../__tests__/emulators/okta/index.js'
 import { SLACK_ADMIN_TOKEN, SlackEmulator } from '../__tests__/emulators/slack/index.js'
 
 export const scenarios = [
@@ -99,6 +100,21 @@ export const scenarios = [
     },
     inputs: (emu) => ({ provider: 'slack', token: SLACK_ADMIN_TOKEN, 'base-url': emu.baseUrl, targets: 'W00000001\nuser2@example.com\nuser6@example.com\nformer.employee@example.com', 'if-unresolved': 'skip' }),
     after: (emu) => console.log(`\nemulator: ${emu.jobs.length} resetBulk job(s) queued for ${emu.resetUserIds().join(', ')}`)
+  },
+  {
+    provider: 'okta',
+    title: 'Okta — clear the sessions and OAuth tokens of a user by id, a user by login and a group (an unknown login skipped; API service app, private_key_jwt with an EC JWK)',
+    async start() {
+      const users = makeOktaUsers(12)
+      const emu = new OktaEmulator({ users, groups: [makeOktaGroup(1, 'Contractors', users.slice(6, 9).map((u) => u.id))] })
+      await emu.start()
+      emu.demoTargets = [users[2].id, 'user5@example.com', `group:${makeOktaGroup(1, 'Contractors', []).id}`, 'former.employee@example.com'].join('\n')
+      return emu
+    },
+    inputs: (emu) => ({ provider: 'okta', 'base-url': emu.origin, 'client-id': OKTA_CLIENT_ID, token: JSON.stringify(emu.appKeys.ec.privateJwk), targets: emu.demoTargets, 'if-unresolved': 'skip' }),
+    // Minting the access token is a POST but changes nothing: only the session DELETEs do.
+    isMutating: (q) => q.method === 'DELETE',
+    after: (emu) => console.log(`\nemulator: sessions cleared (OAuth tokens too: ${emu.revocations.every((r) => r.oauthTokens)}) for ${emu.revokedUserIds().length} users`)
   },
   {
     provider: 'google',

@@ -8,7 +8,7 @@ import { InputError } from './engine/errors.js'
 import { choice, flag, httpUrl, isLoopbackHost, MIN_SECRET_LENGTH, readDeclared, text, wholeNumber, type InputDecls } from './engine/inputs.js'
 import { checkedPath, type PathRoots } from './engine/paths.js'
 import type { RunSettings } from './engine/pipeline.js'
-import type { AnyProvider } from './engine/provider.js'
+import type { AnyProvider, ValidationInput } from './engine/provider.js'
 import { dedupe, parseFilter, parseTargetList, readTargetsFile, type ParsedTargets } from './engine/targets.js'
 import { providerNames, providers } from './providers/index.js'
 
@@ -142,7 +142,7 @@ export function readSettings(get: (name: string) => string, env: NodeJS.ProcessE
     }
   }
 
-  const targets = provider.validate({ targets: unique, targetType, filter, options, token })
+  const targets = validateTargets(provider, { targets: unique, targetType, filter, options, token }, targetsFile !== '' ? { file: targetsFile, where: parsed.where, all: parsed.targets } : undefined)
 
   const reportInput = get('report-path').trim()
   const reportPath = checkedPath('report-path', reportInput !== '' ? reportInput : join(env.RUNNER_TEMP || workspace, 'terminate-sessions-report.json'), roots)
@@ -198,5 +198,27 @@ function probeWritable(path: string): void {
     unlinkSync(`${path}.partial`)
   } catch (err) {
     throw new InputError('report-path', `${JSON.stringify(path)} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, fix)
+  }
+}
+
+/**
+ * The provider's checks of the targets. A file may hold anything (it could be /etc/passwd): when the
+ * targets came from one, a refused target is named by its line, never quoted.
+ */
+function validateTargets(provider: AnyProvider, input: ValidationInput<Record<string, unknown>>, file?: { file: string; where: string[]; all: string[] }): string[] {
+  try {
+    return provider.validate(input)
+  } catch (err) {
+    if (!file || !(err instanceof InputError) || err.input !== 'targets') throw err
+    const bad = input.targets.find((t) => {
+      try {
+        provider.validate({ ...input, targets: [t] })
+        return false
+      } catch {
+        return true
+      }
+    })
+    const at = bad === undefined ? undefined : file.where[file.all.indexOf(bad)]
+    throw new InputError('targets-file', `${at ?? 'a line'} of ${file.file} is not a valid ${input.targetType} for ${provider.name} (the value is not shown: it comes from a file)`, err.fix)
   }
 }

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InputError } from '../../src/engine/errors.js'
-import { providerNames } from '../../src/providers/index.js'
 import { run } from '../../src/main.js'
+import { providerNames } from '../../src/providers/index.js'
 import { SHARED_INPUTS, allInputNames, readSettings } from '../../src/settings.js'
 import { RecordingSink, VirtualClock, scriptedFetch } from './helpers.js'
 
@@ -172,7 +172,7 @@ describe('readSettings: shared inputs', () => {
 })
 
 describe('readSettings: provider, token and provider inputs', () => {
-  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'okta'])('refuses provider %j cleanly', (name) => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'dropbox'])('refuses provider %j cleanly', (name) => {
     const err = refusal({ ...IPROYAL, provider: name })
     expect(err.input).toBe('provider')
     expect(err.message).toBe(`Input 'provider': "${name.toLowerCase()}" is not a supported provider. Fix: set provider to one of: ${providerNames.join(', ')}`)

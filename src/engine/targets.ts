@@ -9,6 +9,8 @@ const MAX_FILE_BYTES = 10 * 1024 * 1024
 /** Targets as read, with what was left out (comment lines), so the run can say so. */
 export interface ParsedTargets {
   targets: string[]
+  /** Where each target came from ("line 3", "item 2"), for errors that must not quote file content. */
+  where: string[]
   /** Line numbers (1-based) of lines that start with # and were read as comments. */
   commentLines: number[]
 }
@@ -16,7 +18,7 @@ export interface ParsedTargets {
 /** Parses the `targets` input: newline- or comma-separated, or a JSON array of strings. */
 export function parseTargetList(raw: string, input = 'targets', quote = true): ParsedTargets {
   const text = raw.trim()
-  if (text === '') return { targets: [], commentLines: [] }
+  if (text === '') return { targets: [], where: [], commentLines: [] }
   if (text.startsWith('[')) {
     let parsed: unknown
     try {
@@ -25,9 +27,10 @@ export function parseTargetList(raw: string, input = 'targets', quote = true): P
       throw new InputError(input, 'looks like a JSON array but does not parse', 'write a JSON array of strings such as ["a","b"], or one target per line')
     }
     if (!Array.isArray(parsed)) throw new InputError(input, 'JSON must be an array', 'write a JSON array of strings')
-    return { targets: parsed.map((v, i) => jsonTarget(v, input, `item ${i + 1}`, quote)), commentLines: [] }
+    return { targets: parsed.map((v, i) => jsonTarget(v, input, `item ${i + 1}`, quote)), where: parsed.map((_, i) => `item ${i + 1}`), commentLines: [] }
   }
   const targets: string[] = []
+  const where: string[] = []
   const commentLines: number[] = []
   raw.split(/\r?\n/).forEach((line, i) => {
     const trimmed = line.trim()
@@ -37,10 +40,13 @@ export function parseTargetList(raw: string, input = 'targets', quote = true): P
     }
     for (const part of trimmed.split(',')) {
       const s = part.trim()
-      if (s !== '') targets.push(checkTarget(s, input, `line ${i + 1}`, quote))
+      if (s !== '') {
+        targets.push(checkTarget(s, input, `line ${i + 1}`, quote))
+        where.push(`line ${i + 1}`)
+      }
     }
   })
-  return { targets, commentLines }
+  return { targets, where, commentLines }
 }
 
 function jsonTarget(v: unknown, input: string, where: string, quote: boolean): string {
@@ -96,7 +102,7 @@ export function readTargetsFile(raw: string, targetType: string, roots: PathRoot
       }
       return jsonTarget(v, input, `item ${i + 1}`, false)
     })
-    return { targets, commentLines: [] }
+    return { targets, where: targets.map((_, i) => `item ${i + 1}`), commentLines: [] }
   }
   const lines = trimmed.split(/\r?\n/)
   if (path.toLowerCase().endsWith('.csv') || lines[0].includes(',')) return parseCsv(lines, targetType, raw)
@@ -121,6 +127,7 @@ function parseCsv(lines: string[], targetType: string, name: string): ParsedTarg
   }
   const width = first.length
   const targets: string[] = []
+  const where: string[] = []
   const commentLines: number[] = []
   for (let i = start; i < lines.length; i++) {
     const line = lines[i]
@@ -134,10 +141,13 @@ function parseCsv(lines: string[], targetType: string, name: string): ParsedTarg
       throw new InputError(input, `line ${i + 1} of ${name} has ${cells.length} cells, the first row has ${width}`, 'give every row as many cells as the header (quote values that contain commas)')
     }
     const value = cells[column].trim()
-    if (value !== '') targets.push(checkTarget(value, input, `line ${i + 1}`, false))
+    if (value !== '') {
+      targets.push(checkTarget(value, input, `line ${i + 1}`, false))
+      where.push(`line ${i + 1}`)
+    }
   }
   if (targets.length === 0) throw new InputError(input, `${name} has a header but no rows`, 'add one row per target')
-  return { targets, commentLines }
+  return { targets, where, commentLines }
 }
 
 /** Splits one CSV line (RFC 4180 quoting, no embedded newlines). */
