@@ -97,8 +97,7 @@ describe('the offboard-everywhere workflow declares one secret per provider cred
 
   it('declares exactly the secrets the pipeline reads, none required', () => {
     const declared = offboard.on.workflow_call.secrets as Record<string, { required?: boolean }>
-    // TIGHTEN when every provider is registered: exact equality.
-    expect(Object.keys(declared).sort()).toEqual(expect.arrayContaining(pipelineSecrets().map((s) => s.name).sort()))
+    expect(Object.keys(declared).sort()).toEqual(pipelineSecrets().map((s) => s.name).sort())
     for (const spec of Object.values(declared)) expect(spec.required ?? false).toBe(false)
   })
 

@@ -4,6 +4,7 @@
 import { BOX_DEVELOPER_TOKEN, BoxEmulator, makeUsers as makeBoxUsers } from '../__tests__/emulators/box/index.js'
 import { DNL_ADMIN_TOKEN, DnlEmulator, makeUsers as makeDnlUsers } from '../__tests__/emulators/denovolab/index.js'
 import { ENTRA_CLIENT_SECRET, EntraEmulator, makeUsers as makeEntraUsers } from '../__tests__/emulators/entra/index.js'
+import { GoogleEmulator, makeUsers as makeGoogleUsers } from '../__tests__/emulators/google/index.js'
 import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
 import { OKTA_API_TOKEN, OktaEmulator, makeUsers as makeOktaUsers } from '../__tests__/emulators/okta/index.js'
@@ -105,5 +106,21 @@ export const benchScenarios = [
     targets: (emu) => [...emu.users.keys()],
     inputs: (emu) => ({ provider: 'okta', token: OKTA_API_TOKEN, 'base-url': emu.origin }),
     curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.origin}/api/v1/users/'"$t"'/sessions?oauthTokens=true' -H 'Authorization: SSWS ${OKTA_API_TOKEN}' -H 'Accept: application/json'`
+  },
+  {
+    provider: 'google',
+    sizes: [1000, 10_000],
+    rateLimit: 30_000,
+    latencyMs: 20,
+    concurrency: 16,
+    note: 'targets are the primary emails of every user of an account of the same size, with a pre-minted access token: resolved to user ids by reading the user list (users.list, 500 a page, 20 pages for 10,000) instead of one users.get each, then one POST …/users/{id}/signOut per user (Google has no bulk sign-out). The emulator\'s own per-minute quota is off; its 1-second window answers Google\'s 403 userRateLimitExceeded',
+    start: async (size) => {
+      const emu = await started(new GoogleEmulator({ users: makeGoogleUsers(size), quota: false }))
+      emu.benchToken = emu.registerAccessToken({ ttlSeconds: 6 * 3600 })
+      return emu
+    },
+    targets: (emu) => [...emu.users.values()].filter((u) => !u.isAdmin).map((u) => u.primaryEmail),
+    inputs: (emu) => ({ provider: 'google', token: emu.benchToken, 'base-url': emu.baseUrl }),
+    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/admin/directory/v1/users/'"$t"'/signOut' -H 'Authorization: Bearer ${emu.benchToken}' -d ''`
   }
 ]

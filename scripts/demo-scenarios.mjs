@@ -2,6 +2,7 @@
 import { BOX_CLIENT_ID, BOX_CLIENT_SECRET, BOX_ENTERPRISE_ID, BoxEmulator, makeUsers as makeBoxUsers } from '../__tests__/emulators/box/index.js'
 import { DNL_PASSWORD, DNL_USERNAME, DnlEmulator, makeUsers as makeDnlUsers } from '../__tests__/emulators/denovolab/index.js'
 import { ENTRA_CLIENT_SECRET, EntraEmulator, guidFor, makeGuest, makeUsers as makeEntraUsers } from '../__tests__/emulators/entra/index.js'
+import { GOOGLE_ADMIN, GoogleEmulator, makeUsers as makeGoogleUsers } from '../__tests__/emulators/google/index.js'
 import { HW_AK, HW_SK, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../__tests__/emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../__tests__/emulators/iproyal/index.js'
 import { OKTA_CLIENT_ID, OktaEmulator, makeGroup as makeOktaGroup, makeUsers as makeOktaUsers } from '../__tests__/emulators/okta/index.js'
@@ -114,5 +115,21 @@ export const scenarios = [
     // Minting the access token is a POST but changes nothing: only the session DELETEs do.
     isMutating: (q) => q.method === 'DELETE',
     after: (emu) => console.log(`\nemulator: sessions cleared (OAuth tokens too: ${emu.revocations.every((r) => r.oauthTokens)}) for ${emu.revokedUserIds().length} users`)
+  },
+  {
+    provider: 'google',
+    title: 'Google Workspace — sign out a user by email and one by alias, revoking their OAuth tokens (service-account key with subject; an unknown address skipped)',
+    async start() {
+      const emu = new GoogleEmulator({ users: makeGoogleUsers(12), quota: false })
+      await emu.start()
+      return emu
+    },
+    inputs: (emu) => ({
+      provider: 'google', token: emu.serviceAccountKeyJson(), subject: GOOGLE_ADMIN, 'base-url': emu.baseUrl,
+      targets: 'user6@example.com\nalias7@example.com\nformer.employee@example.com', 'revoke-tokens': 'true', 'if-unresolved': 'skip'
+    }),
+    // Minting the access token is a POST but changes nothing: only sign-outs and token deletions mutate.
+    isMutating: (q) => q.path.endsWith('/signOut') || q.method === 'DELETE',
+    after: (emu) => console.log(`\nemulator: signed out ${[...emu.signedOutEmails()].join(', ')}; OAuth tokens revoked: ${emu.revokedTokens.map((t) => `${t.primaryEmail} ${t.displayText}`).join(', ')}`)
   }
 ]

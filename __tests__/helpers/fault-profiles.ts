@@ -2,6 +2,7 @@
 // which requests mutate, what a success is called, and the provider's own throttle faults.
 import { BOX_DEVELOPER_TOKEN, BoxEmulator, makeUsers as makeBoxUsers } from '../emulators/box/index.js'
 import { DNL_ADMIN_TOKEN, DnlEmulator, makeUsers as makeDnlUsers } from '../emulators/denovolab/index.js'
+import { GoogleEmulator, makeUsers as makeGoogleUsers, quotaError } from '../emulators/google/index.js'
 import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from '../emulators/huaweicloud/index.js'
 import { IPRoyalEmulator, IPROYAL_TOKEN, makeSubUsers } from '../emulators/iproyal/index.js'
 import { ENTRA_CLIENT_SECRET, EntraEmulator, makeUsers as makeEntraUsers } from '../emulators/entra/index.js'
@@ -182,8 +183,33 @@ export const faultProfiles: FaultProfile[] = [
     },
     // Clearing the sessions of a user twice is harmless.
     repeatMatters: false
+  },
+  {
+    provider: 'google',
+    async start() {
+      const emu = new GoogleEmulator({ users: GOOGLE_USERS, quota: false })
+      await emu.start()
+      // A pre-minted (keyless-route) token; reset() re-arms it.
+      googleToken = emu.registerAccessToken({ ttlSeconds: 3600 })
+      return emu as unknown as EmulatorLike
+    },
+    inputs: (emu) => ({ provider: 'google', token: googleToken, 'base-url': (emu as unknown as GoogleEmulator).baseUrl }),
+    // User ids: what the report lists (emails would resolve to them too).
+    targets: () => GOOGLE_USERS.slice(0, 6).map((u) => u.id as string),
+    isMutating: (q) => (q.method === 'POST' && q.path.endsWith('/signOut')) || q.method === 'DELETE',
+    success: 'terminated',
+    // The shared throttle faults answer Google's 403 userRateLimitExceeded (no Retry-After); these are its other quota answers.
+    extraFaults: [
+      ['429 rateLimitExceeded (no Retry-After)', { kind: 'status', status: 429 }],
+      ['403 quotaExceeded (no Retry-After)', { kind: 'custom', respond: () => quotaError('quotaExceeded') }]
+    ],
+    // Signing a user out twice changes nothing.
+    repeatMatters: false
   }
 ]
+
+const GOOGLE_USERS = makeGoogleUsers(8)
+let googleToken = ''
 
 /** Six users with three sessions each: two batch-delete calls per user at batch-size 2. */
 const HW_USERS = makeHwUsers(6, { prefix: 'fault', sessionsFor: () => 3 })
