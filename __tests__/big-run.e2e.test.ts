@@ -44,6 +44,7 @@ describe('a 130,000-target run', () => {
     // The targets output would exceed GitHub's 1 MiB output limit: left empty, with a warning.
     expect(r.outputs.targets).toBe('')
     expect(r.stdout).toContain('::warning::The targets output is left empty')
-    if (r.peakRssKb !== undefined) expect(r.peakRssKb / 1024).toBeLessThan(400)
+    // About 3 KB per target at its peak (the plan, the results, the report's JSON): bounded, and far from the runner's 7 GB.
+    if (r.peakRssKb !== undefined) expect(r.peakRssKb / 1024).toBeLessThan(450)
   })
 })
