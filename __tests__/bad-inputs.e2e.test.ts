@@ -74,7 +74,9 @@ describe('bad inputs', () => {
       inputs: { provider: 'iproyal', token: IPROYAL_TOKEN, targets: HASHES, 'base-url': baseUrl, ...overrides }
     })
     expect(r.code).not.toBe(0)
-    const errors = visibleLog(r.stdout).split('\n').filter((l: string) => l.startsWith('::error::'))
+    const errors = visibleLog(r.stdout)
+      .split('\n')
+      .filter((l: string) => l.startsWith('::error::'))
     expect(errors).toHaveLength(1)
     expect(errors[0]).toContain(`Input '${input}'`)
     expect(errors[0]).toMatch(/Fix: /)

@@ -24,7 +24,15 @@ describe('a 130,000-target run', () => {
     writeFileSync(file, [...emu.subUsers.keys()].join('\n'))
     const r = await runAction({
       cwd: dir,
-      inputs: { provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': baseUrl, 'targets-file': file, 'max-targets': String(N), 'rate-limit': '60000', concurrency: '8' },
+      inputs: {
+        provider: 'iproyal',
+        token: IPROYAL_TOKEN,
+        'base-url': baseUrl,
+        'targets-file': file,
+        'max-targets': String(N),
+        'rate-limit': '60000',
+        concurrency: '8'
+      },
       measureRss: true,
       timeoutMs: 120_000
     })

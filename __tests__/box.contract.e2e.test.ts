@@ -60,7 +60,15 @@ beforeEach(() => {
 })
 
 function inputs(extra: Record<string, string>): Record<string, string> {
-  return { provider: 'box', token: BOX_DEVELOPER_TOKEN, 'base-url': api.origin, 'auth-base-url': auth.origin, 'rate-limit': '60000', 'if-unresolved': 'skip', ...extra }
+  return {
+    provider: 'box',
+    token: BOX_DEVELOPER_TOKEN,
+    'base-url': api.origin,
+    'auth-base-url': auth.origin,
+    'rate-limit': '60000',
+    'if-unresolved': 'skip',
+    ...extra
+  }
 }
 
 /** What Prism saw and flagged during the run, once its log has caught up. */
@@ -76,9 +84,13 @@ async function checked(): Promise<{ seen: string[]; request: Violation[]; respon
 }
 
 /** Bodies of the user terminate calls the emulator received. */
-const userTerminateBodies = (): unknown[] => emu.terminateRequests().filter((q) => q.path === '/2.0/users/terminate_sessions').map((q) => q.json)
+const userTerminateBodies = (): unknown[] =>
+  emu
+    .terminateRequests()
+    .filter((q) => q.path === '/2.0/users/terminate_sessions')
+    .map((q) => q.json)
 
-describe('box: every request the action sends is allowed by Box\'s published OpenAPI description', () => {
+describe("box: every request the action sends is allowed by Box's published OpenAPI description", () => {
   it('ids and logins looked up one by one (with one unknown of each) and a group: terminate bodies carry both user arrays', async () => {
     const r = await runAction({ inputs: inputs({ targets: '1000001\nuser2@example.com\n1999999\nnobody@example.com\ngroup:5550001' }) })
     expect(r.code).toBe(0)
@@ -87,7 +99,16 @@ describe('box: every request the action sends is allowed by Box\'s published Ope
     const c = await checked()
     expect(c.request).toEqual([])
     expect(c.response).toEqual([])
-    expect(new Set(c.seen)).toEqual(new Set(['GET /users/{user_id}', 'GET /users', 'GET /groups/{group_id}', 'GET /groups/{group_id}/memberships', 'POST /users/terminate_sessions', 'POST /groups/terminate_sessions']))
+    expect(new Set(c.seen)).toEqual(
+      new Set([
+        'GET /users/{user_id}',
+        'GET /users',
+        'GET /groups/{group_id}',
+        'GET /groups/{group_id}/memberships',
+        'POST /users/terminate_sessions',
+        'POST /groups/terminate_sessions'
+      ])
+    )
     expect(userTerminateBodies()).toEqual([{ user_ids: ['1000001', '1000002'], user_logins: [] }])
   })
 
@@ -116,14 +137,26 @@ describe('box: every request the action sends is allowed by Box\'s published Ope
     const long = await runAction({ inputs: inputs({ filter: 'filter_term=user1', 'max-targets': '2000', 'dry-run': 'true' }) })
     expect(long.code).toBe(0)
     expect(long.outputs['planned-count']).toBe('1111') // user1, user10..19, user100..199, user1000..1999
-    expect(emu.userListRequests().filter((q) => q.query.get('filter_term') === 'user1').map((q) => q.query.has('marker'))).toEqual([false, true])
+    expect(
+      emu
+        .userListRequests()
+        .filter((q) => q.query.get('filter_term') === 'user1')
+        .map((q) => q.query.has('marker'))
+    ).toEqual([false, true])
     const c = await checked()
     expect(c.request).toEqual([])
     expect(c.response).toEqual([])
   })
 
   it('Client Credentials Grant: the token request and the calls made with the minted token', async () => {
-    const r = await runAction({ inputs: inputs({ token: BOX_CLIENT_SECRET, 'client-id': BOX_CLIENT_ID, 'enterprise-id': BOX_ENTERPRISE_ID, targets: '1000001\nuser3@example.com\ngroup:5550002' }) })
+    const r = await runAction({
+      inputs: inputs({
+        token: BOX_CLIENT_SECRET,
+        'client-id': BOX_CLIENT_ID,
+        'enterprise-id': BOX_ENTERPRISE_ID,
+        targets: '1000001\nuser3@example.com\ngroup:5550002'
+      })
+    })
     expect(r.code).toBe(0)
     expect(r.outputs['accepted-count']).toBe('3')
     const c = await checked()

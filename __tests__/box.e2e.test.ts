@@ -23,10 +23,28 @@ beforeAll(async () => {
 afterAll(() => emu.stop())
 beforeEach(() => emu.reset())
 
-type Result = { id: string; kind: string; label?: string; outcome: string; reason?: string; status?: number; code?: string; message?: string; requestId?: string; details?: Record<string, unknown> }
+type Result = {
+  id: string
+  kind: string
+  label?: string
+  outcome: string
+  reason?: string
+  status?: number
+  code?: string
+  message?: string
+  requestId?: string
+  details?: Record<string, unknown>
+}
 
 function inputs(extra: Record<string, string>): Record<string, string> {
-  return { provider: 'box', token: BOX_DEVELOPER_TOKEN, 'base-url': emu.baseUrl as string, 'auth-base-url': emu.authBaseUrl as string, 'rate-limit': '6000', ...extra }
+  return {
+    provider: 'box',
+    token: BOX_DEVELOPER_TOKEN,
+    'base-url': emu.baseUrl as string,
+    'auth-base-url': emu.authBaseUrl as string,
+    'rate-limit': '6000',
+    ...extra
+  }
 }
 
 function ccgInputs(extra: Record<string, string>): Record<string, string> {
@@ -34,7 +52,11 @@ function ccgInputs(extra: Record<string, string>): Record<string, string> {
 }
 
 /** User ids of the terminate calls Box accepted (202). */
-const sentUserIds = (): string[] => emu.terminateRequests().filter((q) => q.path === '/2.0/users/terminate_sessions' && q.status === 202).flatMap((q) => (q.json as { user_ids: string[] }).user_ids)
+const sentUserIds = (): string[] =>
+  emu
+    .terminateRequests()
+    .filter((q) => q.path === '/2.0/users/terminate_sessions' && q.status === 202)
+    .flatMap((q) => (q.json as { user_ids: string[] }).user_ids)
 const byId = (results: Result[], id: string): Result | undefined => results.find((x) => x.id === id)
 
 /** Every place a secret could leak to, as the admin would see it. */
@@ -44,7 +66,9 @@ function shown(r: Awaited<ReturnType<typeof runAction>>): string[] {
 
 describe('box end to end', () => {
   it('dry run resolves ids and logins with name and status, skips what does not resolve, sends no terminate', async () => {
-    const r = await runAction({ inputs: inputs({ targets: '1000001\nUSER7@example.com\n1999999\nnobody@example.com', 'dry-run': 'true', 'if-unresolved': 'skip' }) })
+    const r = await runAction({
+      inputs: inputs({ targets: '1000001\nUSER7@example.com\n1999999\nnobody@example.com', 'dry-run': 'true', 'if-unresolved': 'skip' })
+    })
     expect(r.code).toBe(0)
     expect(emu.terminateRequests()).toHaveLength(0)
     expect(emu.server.mutating()).toHaveLength(0)
@@ -52,7 +76,12 @@ describe('box end to end', () => {
     // The login resolves to the Box user id: the plan holds ids, whatever was typed.
     expect(JSON.parse(r.outputs.targets)).toEqual(['1000001', '1000007'])
     const results = r.report.results as Result[]
-    expect(byId(results, '1000007')).toMatchObject({ label: 'User 7', outcome: 'planned', reason: 'dry run: would terminate', details: { login: 'user7@example.com', status: 'inactive', given: 'USER7@example.com' } })
+    expect(byId(results, '1000007')).toMatchObject({
+      label: 'User 7',
+      outcome: 'planned',
+      reason: 'dry run: would terminate',
+      details: { login: 'user7@example.com', status: 'inactive', given: 'USER7@example.com' }
+    })
     expect(byId(results, '1999999')).toMatchObject({ outcome: 'skipped', unresolved: true })
     expect(byId(results, '1999999')?.reason).toContain('no Box user with this id')
     expect(byId(results, 'nobody@example.com')?.reason).toContain('no Box user with this login')
@@ -95,7 +124,12 @@ describe('box end to end', () => {
     }
     expect(groupCalls[0].json).toEqual({ group_ids: ['5550001', '5550002'] })
     // The login typed twice (as users[0].login and as its id) is sent once.
-    expect(sentUserIds().sort()).toEqual(users.slice(0, 45).map((u) => u.id).sort())
+    expect(sentUserIds().sort()).toEqual(
+      users
+        .slice(0, 45)
+        .map((u) => u.id)
+        .sort()
+    )
     expect(emu.jobs.filter((j) => j.kind === 'user')).toHaveLength(45)
     const results = r.report.results as Result[]
     expect(results.every((x) => x.outcome === 'accepted')).toBe(true)
@@ -136,7 +170,9 @@ describe('box end to end', () => {
     const expected = users.filter((u) => u.login.startsWith('user10')).map((u) => u.id)
     expect(sentUserIds().sort()).toEqual(expected.sort())
     const search = emu.requests.filter((q) => q.path === '/2.0/users')
-    expect(search.every((q) => q.query.get('usemarker') === 'true' && q.query.get('filter_term') === 'user10' && q.query.get('user_type') === 'managed')).toBe(true)
+    expect(search.every((q) => q.query.get('usemarker') === 'true' && q.query.get('filter_term') === 'user10' && q.query.get('user_type') === 'managed')).toBe(
+      true
+    )
   })
 
   it('filter pages through markers when the search is longer than a page, and stops one past max-targets', async () => {
@@ -196,16 +232,26 @@ describe('box end to end', () => {
     emu.onApiRequest = (_q, n) => {
       if (n === 3) emu.expireMintedTokens()
     }
-    const targets = users.slice(0, 12).map((u) => u.id).join('\n')
+    const targets = users
+      .slice(0, 12)
+      .map((u) => u.id)
+      .join('\n')
     const r = await runAction({ inputs: ccgInputs({ targets, 'batch-size': '2', concurrency: '2' }) })
     expect(r.code).toBe(0)
     expect(r.outputs['accepted-count']).toBe('12')
-    expect(sentUserIds().sort()).toEqual(users.slice(0, 12).map((u) => u.id).sort())
+    expect(sentUserIds().sort()).toEqual(
+      users
+        .slice(0, 12)
+        .map((u) => u.id)
+        .sort()
+    )
     const tokens = [...emu.minted.keys()]
     expect(tokens).toHaveLength(2) // one re-mint, shared by the workers that saw 401 together
     const rejected = emu.requests.filter((q) => q.status === 401)
     expect(rejected.length).toBeGreaterThanOrEqual(1)
-    expect(rejected.map((q) => [q.headers.authorization === `Bearer ${tokens[0]}`, q.path])).toEqual(rejected.map(() => [true, '/2.0/users/terminate_sessions']))
+    expect(rejected.map((q) => [q.headers.authorization === `Bearer ${tokens[0]}`, q.path])).toEqual(
+      rejected.map(() => [true, '/2.0/users/terminate_sessions'])
+    )
     expect(emu.tokenRequests()).toHaveLength(2)
     expect(visibleLog(r.stdout)).toContain('minting a Box Client Credentials token again and retrying once')
     for (const t of tokens) {
@@ -230,8 +276,13 @@ describe('box end to end', () => {
 
   it('a developer token that expires mid-run stops the run: the refused batch fails, the rest is not attempted', async () => {
     // A plain token cannot be renewed: 401 on the first terminate stops everything.
-    emu.server.queueFaults([{ kind: 'custom', respond: () => ({ status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }) }], (q) => q.path.endsWith('/terminate_sessions'))
-    const targets = users.slice(0, 6).map((u) => u.id).join('\n')
+    emu.server.queueFaults([{ kind: 'custom', respond: () => ({ status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }) }], (q) =>
+      q.path.endsWith('/terminate_sessions')
+    )
+    const targets = users
+      .slice(0, 6)
+      .map((u) => u.id)
+      .join('\n')
     const r = await runAction({ inputs: inputs({ targets, 'batch-size': '2', concurrency: '1' }) })
     expect(r.code).not.toBe(0)
     expect(r.outputs['failed-count']).toBe('2')
@@ -268,16 +319,49 @@ describe('box end to end', () => {
   })
 
   it('reports a Box error per target with status, code, message and request id', async () => {
-    emu.server.setFaultRate(1, [{ kind: 'custom', respond: () => ({ status: 403, headers: { 'box-request-id': '0abc' }, body: { type: 'error', status: 403, code: 'access_denied_insufficient_permissions', message: 'Access denied - insufficient permission', request_id: 'req403xyz' } }) }], { match: (q) => q.path.endsWith('/terminate_sessions') })
+    emu.server.setFaultRate(
+      1,
+      [
+        {
+          kind: 'custom',
+          respond: () => ({
+            status: 403,
+            headers: { 'box-request-id': '0abc' },
+            body: {
+              type: 'error',
+              status: 403,
+              code: 'access_denied_insufficient_permissions',
+              message: 'Access denied - insufficient permission',
+              request_id: 'req403xyz'
+            }
+          })
+        }
+      ],
+      { match: (q) => q.path.endsWith('/terminate_sessions') }
+    )
     const r = await runAction({ inputs: inputs({ targets: '1000001\n1000002' }) })
     expect(r.code).not.toBe(0)
     expect(r.outputs['failed-count']).toBe('2')
-    expect(byId(r.report.results, '1000001')).toMatchObject({ outcome: 'failed', status: 403, code: 'access_denied_insufficient_permissions', message: 'Access denied - insufficient permission', requestId: 'req403xyz' })
+    expect(byId(r.report.results, '1000001')).toMatchObject({
+      outcome: 'failed',
+      status: 403,
+      code: 'access_denied_insufficient_permissions',
+      message: 'Access denied - insufficient permission',
+      requestId: 'req403xyz'
+    })
     expect(emu.terminateRequests()).toHaveLength(1) // 403 is not retried
   })
 
   it('a 400 from the documented list is not retried', async () => {
-    emu.server.queueFaults([{ kind: 'custom', respond: () => ({ status: 400, body: { type: 'error', status: 400, code: 'bad_request', message: 'User id format is string', request_id: 'r400' } }) }], (q) => q.path.endsWith('/terminate_sessions'))
+    emu.server.queueFaults(
+      [
+        {
+          kind: 'custom',
+          respond: () => ({ status: 400, body: { type: 'error', status: 400, code: 'bad_request', message: 'User id format is string', request_id: 'r400' } })
+        }
+      ],
+      (q) => q.path.endsWith('/terminate_sessions')
+    )
     const r = await runAction({ inputs: inputs({ targets: '1000001' }) })
     expect(r.code).not.toBe(0)
     expect(byId(r.report.results, '1000001')).toMatchObject({ outcome: 'failed', status: 400, message: 'User id format is string', requestId: 'r400' })

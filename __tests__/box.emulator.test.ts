@@ -23,7 +23,13 @@ async function get(path: string, headers: Record<string, string> = auth, root = 
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
 
-async function post(path: string, body: string, contentType = 'application/json', headers: Record<string, string> = auth, root = base): Promise<{ status: number; body: any }> {
+async function post(
+  path: string,
+  body: string,
+  contentType = 'application/json',
+  headers: Record<string, string> = auth,
+  root = base
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${root}${path}`, { method: 'POST', headers: { ...headers, 'content-type': contentType }, body })
   const text = await res.text()
   return { status: res.status, body: text ? JSON.parse(text) : undefined }
@@ -33,7 +39,13 @@ function form(values: Record<string, string>): string {
   return new URLSearchParams(values).toString()
 }
 
-const ccg = { grant_type: 'client_credentials', client_id: BOX_CLIENT_ID, client_secret: BOX_CLIENT_SECRET, box_subject_type: 'enterprise', box_subject_id: BOX_ENTERPRISE_ID }
+const ccg = {
+  grant_type: 'client_credentials',
+  client_id: BOX_CLIENT_ID,
+  client_secret: BOX_CLIENT_SECRET,
+  box_subject_type: 'enterprise',
+  box_subject_id: BOX_ENTERPRISE_ID
+}
 
 describe('box emulator contract', () => {
   it('terminates users by id and login with 202 and the documented message', async () => {
@@ -73,13 +85,19 @@ describe('box emulator contract', () => {
 
   it('mints Client Credentials tokens only for the right grant, client and subject', async () => {
     const token = (body: string, ct = 'application/x-www-form-urlencoded') =>
-      fetch(`${emu.authBaseUrl}/oauth2/token`, { method: 'POST', headers: { 'content-type': ct }, body }).then(async (r) => ({ status: r.status, body: await r.json() }))
+      fetch(`${emu.authBaseUrl}/oauth2/token`, { method: 'POST', headers: { 'content-type': ct }, body }).then(async (r) => ({
+        status: r.status,
+        body: await r.json()
+      }))
     const ok = await token(form(ccg))
     expect(ok.status).toBe(200)
     expect(ok.body).toMatchObject({ token_type: 'bearer', expires_in: 3600 })
     expect(await token(form({ ...ccg, grant_type: 'password' }))).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } })
     expect(await token(form({ ...ccg, client_secret: 'wrong' }))).toMatchObject({ status: 400, body: { error: 'invalid_client' } })
-    expect(await token(form({ ...ccg, box_subject_id: '1' }))).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: 'Grant credentials are invalid' } })
+    expect(await token(form({ ...ccg, box_subject_id: '1' }))).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Grant credentials are invalid' }
+    })
     expect(await token(form({ ...ccg, box_subject_type: 'user' }))).toMatchObject({ status: 400, body: { error: 'invalid_grant' } })
     expect(await token(JSON.stringify(ccg), 'application/json')).toMatchObject({ status: 400, body: { error: 'invalid_request' } })
 
@@ -118,7 +136,10 @@ describe('box emulator contract', () => {
 
   it('filters by the start of login or name, and finds externals only by their whole login', async () => {
     const r = await get('/users?filter_term=user1000&usemarker=true&limit=100')
-    expect(r.body.entries.map((u: { login: string }) => u.login)).toEqual(['user1000@example.com', ...Array.from({ length: 10 }, (_, i) => `user1000${i}@example.com`)])
+    expect(r.body.entries.map((u: { login: string }) => u.login)).toEqual([
+      'user1000@example.com',
+      ...Array.from({ length: 10 }, (_, i) => `user1000${i}@example.com`)
+    ])
     expect((await get('/users?filter_term=guest')).body.entries).toHaveLength(0)
     expect((await get('/users?filter_term=guest@partner.org&user_type=all')).body.entries.map((u: { id: string }) => u.id)).toEqual(['9000001'])
     expect((await get('/users?filter_term=guest@partner.org')).body.entries).toHaveLength(0) // managed only by default
@@ -162,7 +183,10 @@ describe('box emulator contract', () => {
     expect((await post('/users/terminate_sessions', JSON.stringify({ user_ids: ['1000001', '42'], user_logins: [] }))).status).toBe(404)
     const groupMissing = await post('/groups/terminate_sessions', JSON.stringify({}))
     expect(groupMissing).toMatchObject({ status: 400, body: { message: 'Groups can not be NULL or EMPTY' } })
-    expect(await post('/groups/terminate_sessions', JSON.stringify({ group_ids: [5550001] }))).toMatchObject({ status: 400, body: { message: 'group id format is string' } })
+    expect(await post('/groups/terminate_sessions', JSON.stringify({ group_ids: [5550001] }))).toMatchObject({
+      status: 400,
+      body: { message: 'group id format is string' }
+    })
   })
 
   it('offset paging answers total_count; marker paging omits it, and its keyset markers survive users added or removed between pages', async () => {
@@ -216,12 +240,26 @@ describe('box emulator against the vendored description (Prism)', () => {
       const list = await get('/users?fields=id,login,name,status&limit=1000&offset=0', bearer, api.origin)
       expect(list.status).toBe(200)
       const marked = await get('/users?fields=id,login,name,status&limit=1000&usemarker=true', bearer, api.origin)
-      expect((await get(`/users?fields=id,login,name,status&limit=1000&usemarker=true&marker=${marked.body.next_marker as string}`, bearer, api.origin)).status).toBe(200)
-      expect((await get('/users?filter_term=guest@partner.org&user_type=all&fields=id,login,name,status&limit=100&usemarker=true', bearer, api.origin)).body.entries).toHaveLength(1)
+      expect(
+        (await get(`/users?fields=id,login,name,status&limit=1000&usemarker=true&marker=${marked.body.next_marker as string}`, bearer, api.origin)).status
+      ).toBe(200)
+      expect(
+        (await get('/users?filter_term=guest@partner.org&user_type=all&fields=id,login,name,status&limit=100&usemarker=true', bearer, api.origin)).body.entries
+      ).toHaveLength(1)
       expect((await get('/users/1000001?fields=id,login,name,status', bearer, api.origin)).status).toBe(200)
       expect((await get('/groups/5550001?fields=id,name', bearer, api.origin)).status).toBe(200)
       expect((await get('/groups/5550001/memberships?limit=1', bearer, api.origin)).status).toBe(200)
-      expect((await post('/users/terminate_sessions', JSON.stringify({ user_ids: ['1000001'], user_logins: ['user2@example.com'] }), 'application/json', bearer, api.origin)).status).toBe(202)
+      expect(
+        (
+          await post(
+            '/users/terminate_sessions',
+            JSON.stringify({ user_ids: ['1000001'], user_logins: ['user2@example.com'] }),
+            'application/json',
+            bearer,
+            api.origin
+          )
+        ).status
+      ).toBe(202)
       expect((await post('/groups/terminate_sessions', JSON.stringify({ group_ids: ['5550001'] }), 'application/json', bearer, api.origin)).status).toBe(202)
       await Promise.all([api.settle(), oauth.settle()])
       expect([...api.requestViolations(), ...oauth.requestViolations()]).toEqual([])

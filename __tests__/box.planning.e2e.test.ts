@@ -13,7 +13,10 @@ type Result = { id: string; kind: string; label?: string; outcome: string; reaso
 const work = mkdtempSync(join(tmpdir(), 'box-planning-'))
 const emulators: BoxEmulator[] = []
 
-async function enterprise(users: ReturnType<typeof makeUsers>, extra: { groups?: { id: string; name: string; members: string[] }[]; external?: boolean } = {}): Promise<BoxEmulator> {
+async function enterprise(
+  users: ReturnType<typeof makeUsers>,
+  extra: { groups?: { id: string; name: string; members: string[] }[]; external?: boolean } = {}
+): Promise<BoxEmulator> {
   const emu = new BoxEmulator({
     users: extra.external ? [...users, { id: '9000001', login: 'guest@partner.org', name: 'Guest Partner', status: 'active', external: true }] : users,
     groups: extra.groups
@@ -98,7 +101,12 @@ describe('box planning at the least number of calls', () => {
     expect(r.outputs['planned-count']).toBe('12')
     // 50 pages of 1,000 (past offset 10,000: markers from the start) > 10 lookups left.
     expect(huge.userListRequests()).toHaveLength(1)
-    expect(huge.userLookupRequests().map((q) => q.path.split('/').pop()).sort()).toEqual([...further].sort())
+    expect(
+      huge
+        .userLookupRequests()
+        .map((q) => q.path.split('/').pop())
+        .sort()
+    ).toEqual([...further].sort())
     expect(huge.requests).toHaveLength(11)
     expect(visibleLog(r.stdout)).toContain('cost fewer calls than 50 more pages')
   })
@@ -150,9 +158,25 @@ describe('box planning at the least number of calls', () => {
     expect(visibleLog(r.stdout)).toContain(`${users[10].login} is the same Box user as ${users[10].id}`)
     // 3 list pages (the whole enterprise), then one lookup for what the list cannot hold: the external
     // user by id and by login (externals are listed only on a whole-login search), and the unknowns.
-    expect(e3k.userListRequests().filter((q) => !q.query.has('filter_term')).map((q) => q.query.get('offset'))).toEqual(['0', '1000', '2000'])
-    expect(e3k.userLookupRequests().map((q) => q.path.split('/').pop()).sort()).toEqual(['1999999', '9000001'])
-    expect(e3k.userListRequests().filter((q) => q.query.has('filter_term')).map((q) => q.query.get('filter_term')).sort()).toEqual(['guest@partner.org', 'nobody@example.com'])
+    expect(
+      e3k
+        .userListRequests()
+        .filter((q) => !q.query.has('filter_term'))
+        .map((q) => q.query.get('offset'))
+    ).toEqual(['0', '1000', '2000'])
+    expect(
+      e3k
+        .userLookupRequests()
+        .map((q) => q.path.split('/').pop())
+        .sort()
+    ).toEqual(['1999999', '9000001'])
+    expect(
+      e3k
+        .userListRequests()
+        .filter((q) => q.query.has('filter_term'))
+        .map((q) => q.query.get('filter_term'))
+        .sort()
+    ).toEqual(['guest@partner.org', 'nobody@example.com'])
     expect(e3k.callCounts()).toMatchObject({ get_groups_id: 1, get_groups_id_memberships: 1 })
   })
 

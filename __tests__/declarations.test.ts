@@ -39,7 +39,8 @@ describe('action.yml agrees with the declarations', () => {
 
   it('names every provider where the shared inputs differ by provider', () => {
     for (const input of ['provider', 'token', 'target-type']) {
-      for (const p of list) expect({ input, provider: p.name, named: action.inputs[input].description.includes(p.name) }).toEqual({ input, provider: p.name, named: true })
+      for (const p of list)
+        expect({ input, provider: p.name, named: action.inputs[input].description.includes(p.name) }).toEqual({ input, provider: p.name, named: true })
     }
     for (const p of list.filter((x) => x.filter !== undefined)) expect(action.inputs.filter.description).toContain(p.name)
   })
@@ -58,7 +59,19 @@ describe('action.yml agrees with the declarations', () => {
 
   it('lists every count, the plan outputs and the report path as outputs', () => {
     expect(Object.keys(action.outputs).sort()).toEqual(
-      ['accepted-count', 'failed-count', 'not-attempted-count', 'plan-hash', 'planned-count', 'report-path', 'skipped-count', 'targets', 'terminated-count', 'unknown-count', 'unresolved'].sort()
+      [
+        'accepted-count',
+        'failed-count',
+        'not-attempted-count',
+        'plan-hash',
+        'planned-count',
+        'report-path',
+        'skipped-count',
+        'targets',
+        'terminated-count',
+        'unknown-count',
+        'unresolved'
+      ].sort()
     )
   })
 })
@@ -93,21 +106,29 @@ describe('every provider has its pieces', () => {
 })
 
 describe('the offboard-everywhere workflow declares one secret per provider credential and hands each to the pipeline', () => {
-  const offboard = parse(readFileSync(join(repoRoot, '.github', 'workflows', 'offboard.yml'), 'utf8')) as Workflow & { jobs: Record<string, { steps?: Array<Step & { id?: string; env?: Record<string, string>; run?: string }> }> }
+  const offboard = parse(readFileSync(join(repoRoot, '.github', 'workflows', 'offboard.yml'), 'utf8')) as Workflow & {
+    jobs: Record<string, { steps?: Array<Step & { id?: string; env?: Record<string, string>; run?: string }> }>
+  }
 
   it('declares exactly the secrets the pipeline reads, none required', () => {
     const declared = offboard.on.workflow_call.secrets as Record<string, { required?: boolean }>
-    expect(Object.keys(declared).sort()).toEqual(pipelineSecrets().map((s) => s.name).sort())
+    expect(Object.keys(declared).sort()).toEqual(
+      pipelineSecrets()
+        .map((s) => s.name)
+        .sort()
+    )
     for (const spec of Object.values(declared)) expect(spec.required ?? false).toBe(false)
   })
 
   it.each(['plan', 'execute'])('%s job passes every secret to the pipeline step, and nothing else carries one', (job) => {
     const step = (offboard.jobs[job].steps ?? []).find((s) => s.id === job)
     expect(step?.run).toBe(`node .terminate-sessions/dist/offboard/index.js ${job}`)
-    for (const s of pipelineSecrets()) expect({ secret: s.name, env: step?.env?.[secretVar(s.provider, s.input)] }).toEqual({ secret: s.name, env: `\${{ secrets.${s.name} }}` })
+    for (const s of pipelineSecrets())
+      expect({ secret: s.name, env: step?.env?.[secretVar(s.provider, s.input)] }).toEqual({ secret: s.name, env: `\${{ secrets.${s.name} }}` })
     for (const other of offboard.jobs[job].steps ?? []) {
       if (other === step) continue
-      for (const [k, v] of Object.entries(other.env ?? {})) if (v.includes('secrets.')) expect(`${k}=${v}`).toBe('OFFBOARD_SECRET_GOOGLE_TOKEN=${{ secrets.google-token }}')
+      for (const [k, v] of Object.entries(other.env ?? {}))
+        if (v.includes('secrets.')) expect(`${k}=${v}`).toBe('OFFBOARD_SECRET_GOOGLE_TOKEN=${{ secrets.google-token }}')
     }
   })
 })

@@ -10,7 +10,16 @@ import { FILTER_KEYS, contradictions, denovolab, dnlUser, filterQuery, filterRan
 const VALID: Record<string, string[]> = {
   active: ['true', 'false', 'TRUE', 'False'],
   is_online: ['true', 'false'],
-  create_time_gt: ['2024-01-01', '2024-01-01T10:00', '2024-01-01T10:00:00Z', '2024-01-01 10:00:00', '2024-01-01T10:00:00.123+02:00', '2024-02-29', '1735689600', '0'],
+  create_time_gt: [
+    '2024-01-01',
+    '2024-01-01T10:00',
+    '2024-01-01T10:00:00Z',
+    '2024-01-01 10:00:00',
+    '2024-01-01T10:00:00.123+02:00',
+    '2024-02-29',
+    '1735689600',
+    '0'
+  ],
   create_time_lt: ['2025-12-31T23:59:59-05:00', '2025-12-31T23:59:59+0530'],
   last_login_time_gt: ['1700000000', '2023-11-14'],
   last_login_time_lt: ['2030-01-01T00:00:00Z'],
@@ -26,7 +35,22 @@ const VALID: Record<string, string[]> = {
 const INVALID: Record<string, string[]> = {
   active: ['yes', '1', '0', 'on', '', 'truee'],
   is_online: ['no', '1', 'online'],
-  create_time_gt: ['2024-02-30', '2023-02-29', '2024-13-01', '2024-00-10', '2024-01-01T24:00', '2024-01-01T10:60', 'yesterday', '01/02/2024', '-5', '2024-1-1', '1e9', '123456789012', '2024-01-01T10:00:00+15:00', '1969-12-31'],
+  create_time_gt: [
+    '2024-02-30',
+    '2023-02-29',
+    '2024-13-01',
+    '2024-00-10',
+    '2024-01-01T24:00',
+    '2024-01-01T10:60',
+    'yesterday',
+    '01/02/2024',
+    '-5',
+    '2024-1-1',
+    '1e9',
+    '123456789012',
+    '2024-01-01T10:00:00+15:00',
+    '1969-12-31'
+  ],
   create_time_lt: ['now', ''],
   last_login_time_gt: ['2025-04-31', 'T10:00'],
   last_login_time_lt: ['2025-01-01T10:00:00ZZ', '12:00'],
@@ -58,7 +82,11 @@ function sinkWith(inputs: Record<string, string>): ActionSink {
 }
 
 const read = (extra: Record<string, string>) =>
-  readSettings((n) => sinkWith({ provider: 'denovolab', token: 'tok-12345678', 'base-url': 'https://dnl.example.com/api_dnl/v1', ...extra }).getInput(n), { GITHUB_WORKSPACE: tmpdir() }, () => {})
+  readSettings(
+    (n) => sinkWith({ provider: 'denovolab', token: 'tok-12345678', 'base-url': 'https://dnl.example.com/api_dnl/v1', ...extra }).getInput(n),
+    { GITHUB_WORKSPACE: tmpdir() },
+    () => {}
+  )
 
 function inputError(fn: () => unknown): InputError {
   try {
@@ -73,8 +101,19 @@ function inputError(fn: () => unknown): InputError {
 describe('denovolab filter keys', () => {
   it('declares exactly the 13 documented keys', () => {
     expect(Object.keys(FILTER_KEYS).sort()).toEqual([
-      'active', 'create_time_gt', 'create_time_lt', 'email', 'is_online', 'last_login_time_gt', 'last_login_time_lt',
-      'login_ip', 'name', 'role_id', 'user_id', 'user_id_in', 'user_type'
+      'active',
+      'create_time_gt',
+      'create_time_lt',
+      'email',
+      'is_online',
+      'last_login_time_gt',
+      'last_login_time_lt',
+      'login_ip',
+      'name',
+      'role_id',
+      'user_id',
+      'user_id_in',
+      'user_type'
     ])
     expect(Object.keys(VALID).sort()).toEqual(Object.keys(FILTER_KEYS).sort())
     expect(Object.keys(INVALID).sort()).toEqual(Object.keys(FILTER_KEYS).sort())
@@ -151,22 +190,46 @@ describe('denovolab timestamps', () => {
 describe('denovolab request normalisation', () => {
   it('lower-cases booleans and strips spaces from id lists, leaving other values as given', () => {
     expect(filterQuery({ active: 'TRUE', is_online: 'False', user_id_in: '1, 2 ,3', name: 'Alice Smith', last_login_time_lt: '2025-12-31 23:59:59' })).toEqual({
-      active: 'true', is_online: 'false', user_id_in: '1,2,3', name: 'Alice Smith', last_login_time_lt: '2025-12-31 23:59:59'
+      active: 'true',
+      is_online: 'false',
+      user_id_in: '1,2,3',
+      name: 'Alice Smith',
+      last_login_time_lt: '2025-12-31 23:59:59'
     })
   })
 })
 
 describe('denovolab plan cross-check', () => {
   const user = dnlUser.parse({
-    user_id: 7, name: 'Alice Smith', email: 'alice@example.com', role_id: 2, user_type: 'client', active: false, is_online: 1,
-    create_time: '2024-03-01T10:00:00Z', last_login_time: null, login_ip: '10.0.0.7'
+    user_id: 7,
+    name: 'Alice Smith',
+    email: 'alice@example.com',
+    role_id: 2,
+    user_type: 'client',
+    active: false,
+    is_online: 1,
+    create_time: '2024-03-01T10:00:00Z',
+    last_login_time: null,
+    login_ip: '10.0.0.7'
   })
 
   it('passes a user that matches every key it can judge', () => {
-    expect(contradictions(user, {
-      active: 'false', is_online: 'true', role_id: '2', user_id: '7', user_id_in: '1, 7', user_type: 'client', login_ip: '10.0.0.7',
-      email: 'alice@example.com', name: 'alice', create_time_gt: '2024-01-01', create_time_lt: '1735689600', last_login_time_gt: '2020-01-01'
-    })).toEqual([])
+    expect(
+      contradictions(user, {
+        active: 'false',
+        is_online: 'true',
+        role_id: '2',
+        user_id: '7',
+        user_id_in: '1, 7',
+        user_type: 'client',
+        login_ip: '10.0.0.7',
+        email: 'alice@example.com',
+        name: 'alice',
+        create_time_gt: '2024-01-01',
+        create_time_lt: '1735689600',
+        last_login_time_gt: '2020-01-01'
+      })
+    ).toEqual([])
   })
 
   it('names each key the user contradicts', () => {
@@ -188,10 +251,28 @@ describe('denovolab plan cross-check', () => {
 
 describe('denovolab error bodies', () => {
   it('reads both 401 bodies and the 404 body', () => {
-    expect(parseError(401, { error_type: 'unauthenticated_error', success: false, error: { message: 'No header X-Auth-Token present', code: 110, reason: 'auth_token_not_provided' } }, '')).toEqual({
-      status: 401, code: '110', message: 'No header X-Auth-Token present (auth_token_not_provided)'
+    expect(
+      parseError(
+        401,
+        {
+          error_type: 'unauthenticated_error',
+          success: false,
+          error: { message: 'No header X-Auth-Token present', code: 110, reason: 'auth_token_not_provided' }
+        },
+        ''
+      )
+    ).toEqual({
+      status: 401,
+      code: '110',
+      message: 'No header X-Auth-Token present (auth_token_not_provided)'
     })
-    expect(parseError(401, { error_type: 'unauthenticated_error', success: false, error: { message: 'Incorrect token', code: 120, reason: 'incorrect_token_provided' } }, '')).toMatchObject({ code: '120' })
+    expect(
+      parseError(
+        401,
+        { error_type: 'unauthenticated_error', success: false, error: { message: 'Incorrect token', code: 120, reason: 'incorrect_token_provided' } },
+        ''
+      )
+    ).toMatchObject({ code: '120' })
     expect(parseError(404, { error_type: 'Object not found error', success: false }, '')).toEqual({ status: 404, message: 'Object not found error' })
     expect(parseError(502, undefined, '<html>Bad Gateway</html>')).toEqual({ status: 502, message: '<html>Bad Gateway</html>' })
   })

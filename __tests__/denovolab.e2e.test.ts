@@ -70,7 +70,11 @@ describe('denovolab end to end', () => {
     expect(emu.users.has(1001)).toBe(true)
     expect([...emu.deleted].sort((a, b) => a - b)).toEqual([5, 17, 23, 29, 35])
     // Every DELETE names one planned id and carries no filter.
-    expect(deletes().map((d) => d.path).sort()).toEqual(snapshot.map((id) => `/v1/user/${id}`).sort())
+    expect(
+      deletes()
+        .map((d) => d.path)
+        .sort()
+    ).toEqual(snapshot.map((id) => `/v1/user/${id}`).sort())
     for (const d of deletes()) {
       expect([...d.query.keys()]).toEqual([])
       expect(d.headers['x-auth-token']).toBe(DNL_ADMIN_TOKEN)
@@ -171,10 +175,12 @@ describe('denovolab end to end', () => {
     const runs: { key: string; code: number | null; stdout: string; summaryHasKey: boolean }[] = []
     for (let i = 0; i < bad.length; i += 4) {
       const group = bad.slice(i, i + 4)
-      const done = await Promise.all(group.map(async ([key, value]) => {
-        const r = await runAction({ inputs: inputs({ filter: `${key}=${value}` }) })
-        return { key, code: r.code, stdout: r.stdout, summaryHasKey: r.stdout.includes(`${key}=`) }
-      }))
+      const done = await Promise.all(
+        group.map(async ([key, value]) => {
+          const r = await runAction({ inputs: inputs({ filter: `${key}=${value}` }) })
+          return { key, code: r.code, stdout: r.stdout, summaryHasKey: r.stdout.includes(`${key}=`) }
+        })
+      )
       runs.push(...done)
     }
     for (const r of runs) {
@@ -218,8 +224,17 @@ describe('denovolab end to end', () => {
   it('deletes listed user ids, skipping ids that do not exist', async () => {
     const r = await runAction({ inputs: inputs({ targets: '5, 11, 9999', 'if-unresolved': 'skip' }) })
     expect(r.code).toBe(0)
-    expect(requests().filter((q) => q.method === 'GET').map((q) => q.path).sort()).toEqual(['/v1/user/11', '/v1/user/5', '/v1/user/9999'])
-    expect(deletes().map((d) => d.path).sort()).toEqual(['/v1/user/11', '/v1/user/5'])
+    expect(
+      requests()
+        .filter((q) => q.method === 'GET')
+        .map((q) => q.path)
+        .sort()
+    ).toEqual(['/v1/user/11', '/v1/user/5', '/v1/user/9999'])
+    expect(
+      deletes()
+        .map((d) => d.path)
+        .sort()
+    ).toEqual(['/v1/user/11', '/v1/user/5'])
     expect(r.outputs['terminated-count']).toBe('2')
     expect(result(r, '9999')).toMatchObject({ outcome: 'skipped' })
     expect(String(result(r, '9999').reason)).toContain('no such user')
@@ -272,7 +287,11 @@ describe('denovolab end to end', () => {
     expect(auth.query.get('password')).toBe(DNL_PASSWORD)
     expect(auth.query.get('expire_after_minutes')).toBe('60')
     const minted = emu.minted[0].token
-    expect(requests().slice(1).every((q) => q.headers['x-auth-token'] === minted)).toBe(true)
+    expect(
+      requests()
+        .slice(1)
+        .every((q) => q.headers['x-auth-token'] === minted)
+    ).toBe(true)
     expect(r.stdout).toContain(`::add-mask::${minted}`)
     const encoded = new URLSearchParams({ p: DNL_PASSWORD }).toString().slice(2)
     for (const t of [visibleLog(r.stdout), r.stderr, r.summary, JSON.stringify(r.report), JSON.stringify(r.outputs)]) {

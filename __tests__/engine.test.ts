@@ -149,7 +149,13 @@ describe('targets and filters', () => {
 })
 
 describe('plan hash', () => {
-  const scope = (over: Partial<PlanScope> = {}): PlanScope => ({ provider: 'iproyal', endpoint: { baseUrl: 'https://a' }, targetType: 'user-hash', settings: {}, ...over })
+  const scope = (over: Partial<PlanScope> = {}): PlanScope => ({
+    provider: 'iproyal',
+    endpoint: { baseUrl: 'https://a' },
+    targetType: 'user-hash',
+    settings: {},
+    ...over
+  })
   const e = (id: string, binds?: unknown): PlanEntry => ({ id, kind: 'user-hash', binds })
   it('depends on the set of entries, not their order', () => {
     const h = planHash(scope(), [e('b'), e('a')])

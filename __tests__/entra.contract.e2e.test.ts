@@ -55,7 +55,10 @@ const DESCRIPTION_DEFECT = /^Response body property (@odata\.(context|count)|err
 
 beforeAll(async () => {
   await emu.start()
-  ;[proxy, validator] = await Promise.all([startContractProxy({ spec: contractPath('entra'), upstream: `${emu.origin}/v1.0` }), createItemValidator(contractPath('entra'))])
+  ;[proxy, validator] = await Promise.all([
+    startContractProxy({ spec: contractPath('entra'), upstream: `${emu.origin}/v1.0` }),
+    createItemValidator(contractPath('entra'))
+  ])
 }, 60_000)
 afterAll(async () => {
   await proxy?.stop()
@@ -69,7 +72,16 @@ beforeEach(() => {
 })
 
 function inputs(extra: Record<string, string>): Record<string, string> {
-  return { provider: 'entra', ...emu.inputs(), token: '', 'base-url': proxy.origin, 'auth-base-url': emu.authBaseUrl, 'rate-limit': '60000', 'if-unresolved': 'skip', ...extra }
+  return {
+    provider: 'entra',
+    ...emu.inputs(),
+    token: '',
+    'base-url': proxy.origin,
+    'auth-base-url': emu.authBaseUrl,
+    'rate-limit': '60000',
+    'if-unresolved': 'skip',
+    ...extra
+  }
 }
 
 /** What the contract says about the run: Prism's findings on the direct requests, the validator's on every $batch item. */
@@ -90,19 +102,25 @@ describe("entra: every request the action sends is allowed by Microsoft's publis
     const r = await runAction({ inputs: inputs({ targets }), env: emu.actionsEnv() })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('5')
-    expect(emu.batchItems.map((i) => operationOf(i.method, i.url)).sort()).toEqual([
-      'GET /groups/{group-id}',
-      'GET /users/{user-id}',
-      'GET /users/{user-id}',
-      'GET /users/{user-id}',
-      'GET /users/{user-id}',
-      ...Array(5).fill('POST /users/{user-id}/microsoft.graph.revokeSignInSessions')
-    ].sort())
+    expect(emu.batchItems.map((i) => operationOf(i.method, i.url)).sort()).toEqual(
+      [
+        'GET /groups/{group-id}',
+        'GET /users/{user-id}',
+        'GET /users/{user-id}',
+        'GET /users/{user-id}',
+        'GET /users/{user-id}',
+        ...Array(5).fill('POST /users/{user-id}/microsoft.graph.revokeSignInSessions')
+      ].sort()
+    )
     const c = await checked()
     expect(c.request).toEqual([])
     expect(c.response).toEqual([])
     expect(c.items).toEqual([])
-    expect(proxy.received.map((q) => operationOf(q.method, q.path)).sort()).toEqual(['GET /groups/{group-id}/transitiveMembers/microsoft.graph.user', 'POST /$batch', 'POST /$batch'])
+    expect(proxy.received.map((q) => operationOf(q.method, q.path)).sort()).toEqual([
+      'GET /groups/{group-id}/transitiveMembers/microsoft.graph.user',
+      'POST /$batch',
+      'POST /$batch'
+    ])
   })
 
   it('a group of more than one page, read through @odata.nextLink (dry run)', async () => {
@@ -120,11 +138,19 @@ describe("entra: every request the action sends is allowed by Microsoft's publis
   })
 
   it('a filter, asked again with the advanced query parameters (ConsistencyLevel header, $count) when Graph needs them', async () => {
-    const r = await runAction({ inputs: inputs({ filter: "$filter=department ne 'Sales' and startswith(userPrincipalName,'user10')", 'max-targets': '200' }), env: emu.actionsEnv() })
+    const r = await runAction({
+      inputs: inputs({ filter: "$filter=department ne 'Sales' and startswith(userPrincipalName,'user10')", 'max-targets': '200' }),
+      env: emu.actionsEnv()
+    })
     expect(r.code).toBe(0)
     expect(Number(r.outputs['terminated-count'])).toBe(users.filter((u) => u.department !== 'Sales' && u.userPrincipalName.startsWith('user10')).length)
     expect(proxy.received.filter((q) => q.path === '/users')).toHaveLength(2)
-    expect(emu.graphRequests().filter((q) => q.path === '/v1.0/users').map((q) => [q.status, q.headers.consistencylevel, q.query.get('$count')])).toEqual([
+    expect(
+      emu
+        .graphRequests()
+        .filter((q) => q.path === '/v1.0/users')
+        .map((q) => [q.status, q.headers.consistencylevel, q.query.get('$count')])
+    ).toEqual([
       [400, undefined, null],
       [200, 'eventual', 'true']
     ])

@@ -37,7 +37,20 @@ beforeAll(async () => {
 afterAll(() => emu.stop())
 beforeEach(() => emu.reset())
 
-type Result = { id: string; kind: string; label?: string; outcome: string; reason?: string; status?: number; code?: string; message?: string; requestId?: string; attempts?: number; unresolved?: boolean; details?: Record<string, unknown> }
+type Result = {
+  id: string
+  kind: string
+  label?: string
+  outcome: string
+  reason?: string
+  status?: number
+  code?: string
+  message?: string
+  requestId?: string
+  attempts?: number
+  unresolved?: boolean
+  details?: Record<string, unknown>
+}
 type Run = Awaited<ReturnType<typeof runAction>>
 
 function inputs(extra: Record<string, string>): Record<string, string> {
@@ -55,9 +68,11 @@ function shown(r: Run): string[] {
 }
 
 describe('entra end to end', () => {
-  it('dry run: resolves ids and UPNs 20 to a $batch with name and status, skips unknown users with Graph\'s error and guests with why, revokes nothing', async () => {
+  it("dry run: resolves ids and UPNs 20 to a $batch with name and status, skips unknown users with Graph's error and guests with why, revokes nothing", async () => {
     const ids = users.slice(0, 25).map((u) => u.id)
-    const targets = [...ids, users[30].userPrincipalName.toUpperCase(), 'nobody@contoso.onmicrosoft.com', guidFor(99_999, 3), guest.userPrincipalName].join('\n')
+    const targets = [...ids, users[30].userPrincipalName.toUpperCase(), 'nobody@contoso.onmicrosoft.com', guidFor(99_999, 3), guest.userPrincipalName].join(
+      '\n'
+    )
     const r = await runAction({ inputs: inputs({ targets, 'dry-run': 'true', 'if-unresolved': 'skip', 'max-targets': '50' }) })
     expect(r.code).toBe(0)
     expect(emu.revokeAttempts()).toHaveLength(0)
@@ -65,7 +80,11 @@ describe('entra end to end', () => {
     expect(r.outputs['planned-count']).toBe('26')
     expect(JSON.parse(r.outputs.targets)).toEqual([...ids, users[30].id])
     expect(JSON.parse(r.outputs.unresolved)).toEqual(['nobody@contoso.onmicrosoft.com', guidFor(99_999, 3)])
-    expect(byId(r, users[30].id)).toMatchObject({ label: 'User 31', outcome: 'planned', details: { userPrincipalName: users[30].userPrincipalName, accountEnabled: true, given: users[30].userPrincipalName.toUpperCase() } })
+    expect(byId(r, users[30].id)).toMatchObject({
+      label: 'User 31',
+      outcome: 'planned',
+      details: { userPrincipalName: users[30].userPrincipalName, accountEnabled: true, given: users[30].userPrincipalName.toUpperCase() }
+    })
     expect(byId(r, users[8].id)).toMatchObject({ outcome: 'planned', details: { accountEnabled: false } })
     const unknown = byId(r, 'nobody@contoso.onmicrosoft.com')
     expect(unknown).toMatchObject({ outcome: 'skipped', unresolved: true })
@@ -83,8 +102,12 @@ describe('entra end to end', () => {
     expect(lookupItems()).toHaveLength(29)
     expect(new Set(lookupItems().map((i) => i.batch)).size).toBe(2)
     for (const i of lookupItems()) expect(i.url).toMatch(/^\/users\/[^/?]+\?\$select=id,userPrincipalName,displayName,accountEnabled,userType$/)
-    expect(lookupItems().map((i) => i.url)).toContain(`/users/${users[30].userPrincipalName.toUpperCase()}?$select=id,userPrincipalName,displayName,accountEnabled,userType`)
-    expect(lookupItems().map((i) => i.url)).toContain(`/users/${guest.userPrincipalName.replace(/#/g, '%23')}?$select=id,userPrincipalName,displayName,accountEnabled,userType`)
+    expect(lookupItems().map((i) => i.url)).toContain(
+      `/users/${users[30].userPrincipalName.toUpperCase()}?$select=id,userPrincipalName,displayName,accountEnabled,userType`
+    )
+    expect(lookupItems().map((i) => i.url)).toContain(
+      `/users/${guest.userPrincipalName.replace(/#/g, '%23')}?$select=id,userPrincipalName,displayName,accountEnabled,userType`
+    )
     // Nothing but the token and the batches.
     expect(emu.graphRequests().filter((q) => q.path !== '/v1.0/$batch')).toHaveLength(0)
     expect(r.summary).toContain('User 31')
@@ -95,12 +118,22 @@ describe('entra end to end', () => {
     const r = await runAction({ inputs: inputs({ targets, 'max-targets': '40' }) })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('35')
-    expect(emu.revokedUserIds().sort()).toEqual(users.slice(0, 35).map((u) => u.id).sort())
+    expect(emu.revokedUserIds().sort()).toEqual(
+      users
+        .slice(0, 35)
+        .map((u) => u.id)
+        .sort()
+    )
     const mints = emu.tokenRequests()
     expect(mints).toHaveLength(1)
     expect(mints[0].path).toBe(`/${emu.tenantId}/oauth2/v2.0/token`)
     expect(mints[0].headers['content-type']).toBe('application/x-www-form-urlencoded')
-    expect(Object.fromEntries(new URLSearchParams(mints[0].bodyText))).toEqual({ grant_type: 'client_credentials', client_id: ENTRA_CLIENT_ID, scope: 'https://graph.microsoft.com/.default', client_secret: ENTRA_CLIENT_SECRET })
+    expect(Object.fromEntries(new URLSearchParams(mints[0].bodyText))).toEqual({
+      grant_type: 'client_credentials',
+      client_id: ENTRA_CLIENT_ID,
+      scope: 'https://graph.microsoft.com/.default',
+      client_secret: ENTRA_CLIENT_SECRET
+    })
     expect(emu.github.tokenRequests()).toHaveLength(0)
     const revokes = revokeItems()
     expect(revokes).toHaveLength(35)
@@ -162,7 +195,7 @@ describe('entra end to end', () => {
     expect(emu.server.requests).toHaveLength(0)
   })
 
-  it('keyless with no matching federated credential: the identity platform\'s AADSTS error, and the exact subject to put in the credential', async () => {
+  it("keyless with no matching federated credential: the identity platform's AADSTS error, and the exact subject to put in the credential", async () => {
     emu.app.federatedCredentials = [{ issuer: GITHUB_ISSUER, subject: 'repo:acme/it-automation:ref:refs/heads/main', audiences: [TOKEN_EXCHANGE_AUDIENCE] }]
     const r = await runAction(keyless({ targets: users[0].id }))
     expect(r.code).not.toBe(0)
@@ -189,7 +222,12 @@ describe('entra end to end', () => {
     const dry = await runAction({ inputs: inputs({ 'target-type': 'group-id', targets, 'dry-run': 'true', 'if-unresolved': 'skip' }) })
     expect(dry.code).toBe(0)
     expect(dry.outputs['planned-count']).toBe('4')
-    expect(JSON.parse(dry.outputs.targets).sort()).toEqual(users.slice(0, 4).map((u) => u.id).sort())
+    expect(JSON.parse(dry.outputs.targets).sort()).toEqual(
+      users
+        .slice(0, 4)
+        .map((u) => u.id)
+        .sort()
+    )
     expect(byId(dry, users[2].id)).toMatchObject({ outcome: 'planned', details: { group: 'Sales' } })
     expect(byId(dry, guest.id)).toMatchObject({ outcome: 'skipped' })
     expect(byId(dry, `group:${EMPTY}`)).toMatchObject({ outcome: 'skipped', label: 'Nobody' })
@@ -197,7 +235,9 @@ describe('entra end to end', () => {
     expect(byId(dry, `group:${guidFor(77, 77)}`)).toMatchObject({ outcome: 'skipped', unresolved: true })
     expect(byId(dry, `group:${guidFor(77, 77)}`)?.reason).toContain('no Entra group with this id')
     const memberCalls = emu.graphRequests().filter((q) => q.path.endsWith('/transitiveMembers/microsoft.graph.user'))
-    expect(memberCalls.map((q) => q.path).sort()).toEqual([`/v1.0/groups/${SALES}/transitiveMembers/microsoft.graph.user`, `/v1.0/groups/${EMPTY}/transitiveMembers/microsoft.graph.user`].sort())
+    expect(memberCalls.map((q) => q.path).sort()).toEqual(
+      [`/v1.0/groups/${SALES}/transitiveMembers/microsoft.graph.user`, `/v1.0/groups/${EMPTY}/transitiveMembers/microsoft.graph.user`].sort()
+    )
     expect(emu.revokeAttempts()).toHaveLength(0)
 
     emu.reset()
@@ -205,7 +245,12 @@ describe('entra end to end', () => {
     expect(real.code).toBe(0)
     expect(real.outputs['terminated-count']).toBe('4')
     expect(real.outputs['skipped-count']).toBe('1')
-    expect(emu.revokedUserIds().sort()).toEqual(users.slice(0, 4).map((u) => u.id).sort())
+    expect(emu.revokedUserIds().sort()).toEqual(
+      users
+        .slice(0, 4)
+        .map((u) => u.id)
+        .sort()
+    )
   })
 
   it('a group larger than one page is read through @odata.nextLink; max-targets refuses it before any revoke', async () => {
@@ -239,7 +284,9 @@ describe('entra end to end', () => {
     expect(list[0].headers.consistencylevel).toBeUndefined()
 
     emu.reset()
-    const ne = await runAction({ inputs: inputs({ filter: "$filter=department ne 'Sales' and startswith(displayName,'User 10')", 'max-targets': '200', 'dry-run': 'true' }) })
+    const ne = await runAction({
+      inputs: inputs({ filter: "$filter=department ne 'Sales' and startswith(displayName,'User 10')", 'max-targets': '200', 'dry-run': 'true' })
+    })
     expect(ne.code).toBe(0)
     const expected = [...users, guest].filter((u) => u.department !== 'Sales' && u.displayName.startsWith('User 10'))
     expect(Number(ne.outputs['planned-count'])).toBe(expected.length)
@@ -257,10 +304,22 @@ describe('entra end to end', () => {
     expect(emu.revokeAttempts()).toHaveLength(0)
   })
 
-  it('a batch with mixed item results: each item judged on its own (200, 204, 404, 403), with Graph\'s code, message and request id', async () => {
+  it("a batch with mixed item results: each item judged on its own (200, 204, 404, 403), with Graph's code, message and request id", async () => {
     const [a, b, c, d] = users
-    emu.queueItemFaults([{ status: 404, code: 'Request_ResourceNotFound', message: `Resource '${c.id}' does not exist or one of its queried reference-property objects are not present.` }], (i) => i.method === 'POST' && i.url.includes(c.id))
-    emu.queueItemFaults([{ status: 403, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' }], (i) => i.method === 'POST' && i.url.includes(d.id))
+    emu.queueItemFaults(
+      [
+        {
+          status: 404,
+          code: 'Request_ResourceNotFound',
+          message: `Resource '${c.id}' does not exist or one of its queried reference-property objects are not present.`
+        }
+      ],
+      (i) => i.method === 'POST' && i.url.includes(c.id)
+    )
+    emu.queueItemFaults(
+      [{ status: 403, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' }],
+      (i) => i.method === 'POST' && i.url.includes(d.id)
+    )
     emu.onGraphRequest = (req: { method: string; path: string }) => {
       // The known issue: a revoke that answers 204 instead of 200.
       emu.revokeStatus = req.method === 'POST' && req.path.includes(b.id) ? 204 : 200
@@ -269,7 +328,9 @@ describe('entra end to end', () => {
     expect(r.code).not.toBe(0) // fail-on: any
     expect(r.outputs['terminated-count']).toBe('2')
     expect(r.outputs['failed-count']).toBe('2')
-    expect(emu.batchRequests().filter((q) => (q.json as { requests: unknown[] }).requests.some((x) => (x as { method: string }).method === 'POST'))).toHaveLength(1)
+    expect(
+      emu.batchRequests().filter((q) => (q.json as { requests: unknown[] }).requests.some((x) => (x as { method: string }).method === 'POST'))
+    ).toHaveLength(1)
     expect(byId(r, b.id)).toMatchObject({ outcome: 'terminated' })
     expect(byId(r, b.id)?.reason).toContain('HTTP 204')
     const gone = byId(r, c.id)
@@ -303,7 +364,7 @@ describe('entra end to end', () => {
     expect(emu.revokedUserIds().sort()).toEqual([...ids].sort())
   })
 
-  it('Graph\'s per-app throttling across batches: throttled items wait for Retry-After and every user is revoked exactly once', async () => {
+  it("Graph's per-app throttling across batches: throttled items wait for Retry-After and every user is revoked exactly once", async () => {
     emu.setThrottle({ limit: 30, windowMs: 1_000, retryAfterSeconds: 1, match: (q: { method: string }) => q.method === 'POST' })
     const ids = users.slice(0, 60).map((u) => u.id)
     const r = await runAction({ inputs: inputs({ targets: ids.join('\n'), 'max-targets': '60', concurrency: '3' }) })
@@ -318,7 +379,10 @@ describe('entra end to end', () => {
 
   it('an item that stays unavailable fails after max-retries with its status and the attempts; a throttled envelope is retried whole', async () => {
     emu.queueItemFaults([{ status: 503 }, { status: 503 }], (i) => i.method === 'POST' && i.url.includes(users[1].id))
-    emu.server.queueFaults([{ kind: 'throttle', seconds: 0.3 }], (q) => q.path === '/v1.0/$batch' && (q.json as { requests: { method: string }[] } | undefined)?.requests?.[0]?.method === 'POST')
+    emu.server.queueFaults(
+      [{ kind: 'throttle', seconds: 0.3 }],
+      (q) => q.path === '/v1.0/$batch' && (q.json as { requests: { method: string }[] } | undefined)?.requests?.[0]?.method === 'POST'
+    )
     const r = await runAction({ inputs: inputs({ targets: `${users[0].id}\n${users[1].id}`, 'max-retries': '1' }) })
     expect(r.code).not.toBe(0)
     expect(byId(r, users[0].id)).toMatchObject({ outcome: 'terminated' })

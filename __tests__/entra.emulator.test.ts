@@ -67,12 +67,23 @@ const graph = (method: string, path: string, opts: { headers?: Record<string, st
     body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
   })
 const batch = (requests: unknown[]): Promise<Res> => graph('POST', '/$batch', { body: { requests } })
-const revokeItem = (id: string, ref: string) => ({ id, method: 'POST', url: `/users/${ref}/revokeSignInSessions`, headers: { 'Content-Type': 'application/json' }, body: {} })
+const revokeItem = (id: string, ref: string) => ({
+  id,
+  method: 'POST',
+  url: `/users/${ref}/revokeSignInSessions`,
+  headers: { 'Content-Type': 'application/json' },
+  body: {}
+})
 
 function expectAadError(r: Res, status: number, error: string, code: number): void {
   expect(r.status).toBe(status)
   expect(r.body).toMatchObject({ error, error_codes: [code] })
-  expect(r.body.error_description).toMatch(new RegExp(`^AADSTS${code}: .+\\r\\nTrace ID: [0-9a-f-]{36}\\r\\nCorrelation ID: [0-9a-f-]{36}\\r\\nTimestamp: \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ$`, 's'))
+  expect(r.body.error_description).toMatch(
+    new RegExp(
+      `^AADSTS${code}: .+\\r\\nTrace ID: [0-9a-f-]{36}\\r\\nCorrelation ID: [0-9a-f-]{36}\\r\\nTimestamp: \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ$`,
+      's'
+    )
+  )
   expect(r.body.trace_id).toMatch(/^[0-9a-f-]{36}$/)
   expect(r.body.error_uri).toBe(`https://login.microsoftonline.com/error?code=${code}`)
 }
@@ -81,7 +92,10 @@ function expectGraphError(r: Res | { status: number; body: any }, status: number
   expect(r.status).toBe(status)
   expect(r.body.error.code).toBe(code)
   expect(typeof r.body.error.message).toBe('string')
-  expect(r.body.error.innerError).toMatchObject({ date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/), 'request-id': expect.stringMatching(/^[0-9a-f-]{36}$/) })
+  expect(r.body.error.innerError).toMatchObject({
+    date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/),
+    'request-id': expect.stringMatching(/^[0-9a-f-]{36}$/)
+  })
 }
 
 // Prism takes seconds to load the description: it starts as soon as the emulator is up and loads while
@@ -105,7 +119,12 @@ describe('identity platform token endpoint', () => {
   it('mints a Graph token for the client secret, and refuses what the identity platform refuses', async () => {
     const ok = await token(secretGrant)
     expect(ok.status).toBe(200)
-    expect(ok.body).toEqual({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: expect.stringMatching(/^ey[\w-]+\.ey[\w-]+\.[\w-]+$/) })
+    expect(ok.body).toEqual({
+      token_type: 'Bearer',
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: expect.stringMatching(/^ey[\w-]+\.ey[\w-]+\.[\w-]+$/)
+    })
     expect(ok.headers.get('request-id')).toMatch(/^[0-9a-f-]{36}$/)
     expect((await token(secretGrant, undefined, ENTRA_TENANT_DOMAIN)).status).toBe(200)
 
@@ -147,7 +166,13 @@ describe('identity platform token endpoint', () => {
     expect(payload).toMatchObject({ sub: DEFAULT_SUBJECT, repository: 'acme/it-automation', environment: 'offboarding', jti: expect.any(String) })
     expect((payload.iat as number) - (payload.nbf as number)).toBe(300)
 
-    const r = await token({ grant_type: 'client_credentials', client_id: ENTRA_CLIENT_ID, client_assertion_type: JWT_BEARER, client_assertion: idToken, scope: GRAPH_SCOPE })
+    const r = await token({
+      grant_type: 'client_credentials',
+      client_id: ENTRA_CLIENT_ID,
+      client_assertion_type: JWT_BEARER,
+      client_assertion: idToken,
+      scope: GRAPH_SCOPE
+    })
     expect(r.status).toBe(200)
     bearer = r.body.access_token
     expect((await graph('GET', `/users/${u1.id}`)).status).toBe(200)
@@ -157,19 +182,39 @@ describe('identity platform token endpoint', () => {
     const exchange = (assertion: string, type = JWT_BEARER) =>
       token({ grant_type: 'client_credentials', client_id: ENTRA_CLIENT_ID, client_assertion_type: type, client_assertion: assertion, scope: GRAPH_SCOPE })
     const aud = TOKEN_EXCHANGE_AUDIENCE
-    expectAadError(await exchange(await emu.github.mint({ audience: aud, overrides: { iss: 'https://token.actions.example.com' } })), 401, 'invalid_client', 700211)
-    expectAadError(await exchange(await emu.github.mint({ audience: aud, overrides: { sub: 'repo:acme/it-automation:ref:refs/heads/main' } })), 401, 'invalid_client', 700213)
+    expectAadError(
+      await exchange(await emu.github.mint({ audience: aud, overrides: { iss: 'https://token.actions.example.com' } })),
+      401,
+      'invalid_client',
+      700211
+    )
+    expectAadError(
+      await exchange(await emu.github.mint({ audience: aud, overrides: { sub: 'repo:acme/it-automation:ref:refs/heads/main' } })),
+      401,
+      'invalid_client',
+      700213
+    )
     const caseOnly = await exchange(await emu.github.mint({ audience: aud, overrides: { sub: DEFAULT_SUBJECT.replace('acme', 'Acme') } }))
     expectAadError(caseOnly, 401, 'invalid_client', 7002138)
     expect(caseOnly.body.error_description).toContain('case-insensitive')
     // getIDToken() without an audience: GitHub's default audience is the owner's URL, which the credential does not list.
     expectAadError(await exchange(await emu.github.mint()), 401, 'invalid_client', 700212)
     const now = Math.floor(Date.now() / 1000)
-    expectAadError(await exchange(await emu.github.mint({ audience: aud, overrides: { iat: now - 7200, nbf: now - 7500, exp: now - 60 } })), 400, 'invalid_client', 700024)
+    expectAadError(
+      await exchange(await emu.github.mint({ audience: aud, overrides: { iat: now - 7200, nbf: now - 7500, exp: now - 60 } })),
+      400,
+      'invalid_client',
+      700024
+    )
     // Signed by a key GitHub does not publish (the emulator's own token-signing key will do).
     expectAadError(await exchange(await emu.github.mint({ audience: aud, signWith: emu.signingKey })), 401, 'invalid_client', 700027)
     expectAadError(await exchange('not-a-jwt'), 401, 'invalid_client', 50027)
-    expectAadError(await exchange(await emu.github.mint({ audience: aud }), 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer'), 400, 'invalid_request', 7000216)
+    expectAadError(
+      await exchange(await emu.github.mint({ audience: aud }), 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer'),
+      400,
+      'invalid_request',
+      7000216
+    )
     expect(emu.minted.size).toBe(1) // only beforeEach's
   })
 
@@ -180,7 +225,10 @@ describe('identity platform token endpoint', () => {
     const ok = await call('GET', url, { headers: { authorization: `Bearer ${emu.github.requestToken}`, accept: 'application/json' } })
     expect(ok.status).toBe(200)
     expect(typeof ok.body.value).toBe('string')
-    expect((await call('GET', `${emu.github.origin}/.well-known/openid-configuration`)).body).toMatchObject({ issuer: GITHUB_ISSUER, jwks_uri: `${emu.github.origin}/.well-known/jwks` })
+    expect((await call('GET', `${emu.github.origin}/.well-known/openid-configuration`)).body).toMatchObject({
+      issuer: GITHUB_ISSUER,
+      jwks_uri: `${emu.github.origin}/.well-known/jwks`
+    })
   })
 })
 
@@ -243,7 +291,13 @@ describe('users', () => {
     expect(byId.body['@odata.context']).toBe(`${emu.baseUrl}/$metadata#users/$entity`)
     const sel = '$select=id,userPrincipalName,displayName,accountEnabled'
     const byUpn = await graph('GET', `/users/${encodeURIComponent(u5.userPrincipalName.toUpperCase())}?${sel}`)
-    expect(byUpn.body).toEqual({ '@odata.context': `${emu.baseUrl}/$metadata#users(id,userPrincipalName,displayName,accountEnabled)/$entity`, id: u5.id, userPrincipalName: u5.userPrincipalName, displayName: 'User 5', accountEnabled: true })
+    expect(byUpn.body).toEqual({
+      '@odata.context': `${emu.baseUrl}/$metadata#users(id,userPrincipalName,displayName,accountEnabled)/$entity`,
+      id: u5.id,
+      userPrincipalName: u5.userPrincipalName,
+      displayName: 'User 5',
+      accountEnabled: true
+    })
     expect((await graph('GET', `/users/${users[8].id}?$select=accountEnabled`)).body).toMatchObject({ id: users[8].id, accountEnabled: false })
     const g = await graph('GET', `/users/${encodeURIComponent(guest.userPrincipalName)}?$select=id,userType`)
     expect(g.body).toMatchObject({ id: guest.id, userType: 'Guest' })
@@ -252,7 +306,9 @@ describe('users', () => {
   it('answers 404 Request_ResourceNotFound for unknown users and 400 for unknown $select properties', async () => {
     const missing = await graph('GET', '/users/nobody@contoso.onmicrosoft.com')
     expectGraphError(missing, 404, 'Request_ResourceNotFound')
-    expect(missing.body.error.message).toBe("Resource 'nobody@contoso.onmicrosoft.com' does not exist or one of its queried reference-property objects are not present.")
+    expect(missing.body.error.message).toBe(
+      "Resource 'nobody@contoso.onmicrosoft.com' does not exist or one of its queried reference-property objects are not present."
+    )
     expectGraphError(await graph('GET', `/users/${guidFor(99_999, 3)}`), 404, 'Request_ResourceNotFound')
     const badSelect = await graph('GET', `/users/${u1.id}?$select=id,favouriteColour`)
     expectGraphError(badSelect, 400, 'BadRequest')
@@ -268,14 +324,23 @@ describe('users', () => {
     }
     expect(await ids("department eq 'sales'")).toHaveLength(999)
     expect((await ids("startswith(userPrincipalName,'USER100') and department eq 'Engineering'")).sort()).toEqual(
-      users.filter((u) => u.userPrincipalName.startsWith('user100') && u.department === 'Engineering').map((u) => u.id).sort()
+      users
+        .filter((u) => u.userPrincipalName.startsWith('user100') && u.department === 'Engineering')
+        .map((u) => u.id)
+        .sort()
     )
     expect(await ids(`(userPrincipalName eq '${u1.userPrincipalName}' or id eq '${u2.id}') and accountEnabled eq true`)).toEqual([u1.id, u2.id])
     expect(await ids("accountEnabled eq false and startswith(displayName,'User 9')")).toEqual(
-      users.filter((u) => !u.accountEnabled && u.displayName.startsWith('User 9')).slice(0, 999).map((u) => u.id)
+      users
+        .filter((u) => !u.accountEnabled && u.displayName.startsWith('User 9'))
+        .slice(0, 999)
+        .map((u) => u.id)
     )
     expect(await ids("jobTitle in ('Analyst', 'Manager') and department eq 'Legal'", '')).toEqual(
-      users.filter((u) => ['Analyst', 'Manager'].includes(u.jobTitle as string) && u.department === 'Legal').slice(0, 999).map((u) => u.id)
+      users
+        .filter((u) => ['Analyst', 'Manager'].includes(u.jobTitle as string) && u.department === 'Legal')
+        .slice(0, 999)
+        .map((u) => u.id)
     )
   })
 
@@ -285,12 +350,20 @@ describe('users', () => {
     expectGraphError(ne, 400, 'Request_UnsupportedQuery')
     expect(ne.body.error.message).toBe("Unsupported property filter clause operator 'NotEqualsMatch'.")
     expectGraphError(await get(`$filter=${encodeURIComponent("department ne 'Sales'")}&$count=true`), 400, 'Request_BadRequest')
-    expectGraphError(await get(`$filter=${encodeURIComponent("not(department eq 'Sales')")}`, { ConsistencyLevel: 'eventual' }), 400, 'Request_UnsupportedQuery')
-    const adv = await get(`$filter=${encodeURIComponent("department ne 'Sales' and accountEnabled eq true")}&$count=true&$top=5`, { ConsistencyLevel: 'eventual' })
+    expectGraphError(
+      await get(`$filter=${encodeURIComponent("not(department eq 'Sales')")}`, { ConsistencyLevel: 'eventual' }),
+      400,
+      'Request_UnsupportedQuery'
+    )
+    const adv = await get(`$filter=${encodeURIComponent("department ne 'Sales' and accountEnabled eq true")}&$count=true&$top=5`, {
+      ConsistencyLevel: 'eventual'
+    })
     expect(adv.status).toBe(200)
     expect(adv.body['@odata.count']).toBe([...users, guest].filter((u) => u.department !== 'Sales' && u.accountEnabled).length)
     expect(adv.body.value).toHaveLength(5)
-    expect((await get(`$filter=${encodeURIComponent("endswith(mail,'@contoso.onmicrosoft.com')")}&$count=true`, { ConsistencyLevel: 'eventual' })).status).toBe(200)
+    expect((await get(`$filter=${encodeURIComponent("endswith(mail,'@contoso.onmicrosoft.com')")}&$count=true`, { ConsistencyLevel: 'eventual' })).status).toBe(
+      200
+    )
     expectGraphError(await get(`$filter=${encodeURIComponent("endswith(mail,'.com')")}`), 400, 'Request_UnsupportedQuery')
     expectGraphError(await get(`$filter=${encodeURIComponent("department eq 'Sales")}`), 400, 'BadRequest')
     expectGraphError(await get(`$filter=${encodeURIComponent("department eq 'Sales' and")}`), 400, 'BadRequest')
@@ -333,7 +406,8 @@ describe('users', () => {
 describe('groups', () => {
   it('lists every user among the transitive members, once each, through nested and cyclic groups, paged', async () => {
     const seen: string[] = []
-    let next: string | undefined = `${emu.baseUrl}/groups/${SALES}/transitiveMembers/microsoft.graph.user?$select=id,userPrincipalName,displayName,accountEnabled&$top=400`
+    let next: string | undefined =
+      `${emu.baseUrl}/groups/${SALES}/transitiveMembers/microsoft.graph.user?$select=id,userPrincipalName,displayName,accountEnabled&$top=400`
     let pages = 0
     while (next && pages < 10) {
       const r = await call('GET', next, { headers: { authorization: `Bearer ${bearer}` } })
@@ -352,7 +426,12 @@ describe('groups', () => {
     const alias = await graph('GET', `/groups/${EMEA}/transitiveMembers/graph.user?$top=999&$select=id`)
     expect(alias.body.value.map((u: { id: string }) => u.id)).toContain(u1.id)
     const all = await graph('GET', `/groups/${LOOP}/transitiveMembers?$select=id&$top=999`)
-    expect(all.body.value.filter((o: any) => o['@odata.type'] === '#microsoft.graph.group').map((o: any) => o.id).sort()).toEqual([SALES, EMEA].sort())
+    expect(
+      all.body.value
+        .filter((o: any) => o['@odata.type'] === '#microsoft.graph.group')
+        .map((o: any) => o.id)
+        .sort()
+    ).toEqual([SALES, EMEA].sort())
   })
 
   it('reads the group, 404s unknown groups, and needs advanced query parameters to filter members', async () => {
@@ -362,7 +441,9 @@ describe('groups', () => {
     expectGraphError(await graph('GET', `/groups/${guidFor(7, 7)}/transitiveMembers/microsoft.graph.user`), 404, 'Request_ResourceNotFound')
     const f = encodeURIComponent('accountEnabled eq false')
     expectGraphError(await graph('GET', `/groups/${SALES}/transitiveMembers/microsoft.graph.user?$filter=${f}`), 400, 'Request_UnsupportedQuery')
-    const adv = await graph('GET', `/groups/${SALES}/transitiveMembers/microsoft.graph.user?$filter=${f}&$count=true&$select=id&$top=999`, { headers: { ConsistencyLevel: 'eventual' } })
+    const adv = await graph('GET', `/groups/${SALES}/transitiveMembers/microsoft.graph.user?$filter=${f}&$count=true&$select=id&$top=999`, {
+      headers: { ConsistencyLevel: 'eventual' }
+    })
     expect(adv.status).toBe(200)
     expect(adv.body['@odata.count']).toBe(adv.body.value.length)
     expect(adv.body.value.length).toBeGreaterThan(100)
@@ -445,12 +526,24 @@ describe('$batch', () => {
     const noType = await batch([revokeItem('1', u1.id), { id: '2', method: 'POST', url: `/users/${u2.id}/revokeSignInSessions`, body: {} }])
     expectGraphError(noType, 400, 'BadRequest')
     expect(noType.body.error.message).toBe('Write request id : 2 does not contain Content-Type header or body.')
-    expectGraphError(await batch([{ id: '1', method: 'POST', url: `/users/${u1.id}/revokeSignInSessions`, headers: { 'Content-Type': 'application/json' } }]), 400, 'BadRequest')
-    expectGraphError(await batch([{ ...revokeItem('1', u1.id), url: `https://graph.microsoft.com/v1.0/users/${u1.id}/revokeSignInSessions` }]), 400, 'BadRequest')
+    expectGraphError(
+      await batch([{ id: '1', method: 'POST', url: `/users/${u1.id}/revokeSignInSessions`, headers: { 'Content-Type': 'application/json' } }]),
+      400,
+      'BadRequest'
+    )
+    expectGraphError(
+      await batch([{ ...revokeItem('1', u1.id), url: `https://graph.microsoft.com/v1.0/users/${u1.id}/revokeSignInSessions` }]),
+      400,
+      'BadRequest'
+    )
     expectGraphError(await batch([]), 400, 'BadRequest')
     expectGraphError(await batch([{ id: 1, method: 'GET', url: '/users' }]), 400, 'BadRequest')
     expectGraphError(await graph('POST', '/$batch', { body: '{"requests": [' }), 400, 'BadRequest')
-    expectGraphError(await graph('POST', '/$batch', { body: JSON.stringify({ requests: [revokeItem('1', u1.id)] }), headers: { 'content-type': 'text/plain' } }), 400, 'BadRequest')
+    expectGraphError(
+      await graph('POST', '/$batch', { body: JSON.stringify({ requests: [revokeItem('1', u1.id)] }), headers: { 'content-type': 'text/plain' } }),
+      400,
+      'BadRequest'
+    )
     expect(emu.revocations).toHaveLength(0)
     expect(emu.batchItems).toHaveLength(0)
     // An item URL must be relative to the version: a /v1.0 prefix is a segment Graph does not know.

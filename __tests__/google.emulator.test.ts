@@ -31,7 +31,11 @@ const LEAVERS = Array.from({ length: 450 }, (_, i) => `user${i + 1}@example.com`
 const emu = new GoogleEmulator({
   users: USERS,
   groups: [
-    { email: 'leavers@example.com', aliases: ['exits@example.com'], members: [{ email: 'user1001@example.com', role: 'OWNER' }, ...LEAVERS, 'contractors@example.com', 'guest@partner.org'] },
+    {
+      email: 'leavers@example.com',
+      aliases: ['exits@example.com'],
+      members: [{ email: 'user1001@example.com', role: 'OWNER' }, ...LEAVERS, 'contractors@example.com', 'guest@partner.org']
+    },
     { id: '03ygebqi1abcd01', email: 'contractors@example.com', members: ['ada.lovelace@example.com', 'user1@example.com', 'user1100@example.com'] }
   ]
 })
@@ -84,16 +88,30 @@ async function call(method: string, path: string, opts: { token?: string | null;
 const get = (path: string, t?: string | null) => call('GET', `${API_BASE}${path}`, { token: t })
 
 /** A JWT assertion as a service account signs it; `claims`/`header` override the defaults. */
-async function assertion(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, withKey: { private_key: string; private_key_id: string } = key) {
+async function assertion(
+  claims: Record<string, unknown> = {},
+  header: Record<string, unknown> = {},
+  withKey: { private_key: string; private_key_id: string } = key
+) {
   const now = Math.floor(Date.now() / 1000)
-  const payload = { iss: key.client_email, sub: GOOGLE_ADMIN, aud: key.token_uri, scope: DEFAULT_DELEGATED_SCOPES.join(' '), iat: now, exp: now + 3600, ...claims }
+  const payload = {
+    iss: key.client_email,
+    sub: GOOGLE_ADMIN,
+    aud: key.token_uri,
+    scope: DEFAULT_DELEGATED_SCOPES.join(' '),
+    iat: now,
+    exp: now + 3600,
+    ...claims
+  }
   for (const [k, v] of Object.entries(payload)) if (v === undefined) delete (payload as Record<string, unknown>)[k]
   const pk = await importPKCS8(withKey.private_key, 'RS256')
   return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: withKey.private_key_id, ...header }).sign(pk)
 }
 
 async function exchange(jwt: string, extra: Record<string, string> = {}, contentType = 'application/x-www-form-urlencoded') {
-  const body = contentType.startsWith('application/json') ? JSON.stringify({ grant_type: JWT_BEARER_GRANT, assertion: jwt, ...extra }) : new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion: jwt, ...extra }).toString()
+  const body = contentType.startsWith('application/json')
+    ? JSON.stringify({ grant_type: JWT_BEARER_GRANT, assertion: jwt, ...extra })
+    : new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion: jwt, ...extra }).toString()
   const res = await fetch(key.token_uri, { method: 'POST', headers: { 'content-type': contentType }, body })
   return { status: res.status, body: (await res.json()) as any }
 }
@@ -117,15 +135,25 @@ describe('token endpoint (JWT bearer, domain-wide delegation)', () => {
   it('refuses malformed grants as Google does', async () => {
     const jwt = await assertion()
     expect(await exchange(jwt, {}, 'application/json')).toMatchObject({ status: 400, body: { error: 'invalid_request' } })
-    expect(await exchange(jwt, { grant_type: 'client_credentials' })).toEqual({ status: 400, body: { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: client_credentials' } })
-    const noAssertion = await fetch(key.token_uri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=${encodeURIComponent(JWT_BEARER_GRANT)}` })
+    expect(await exchange(jwt, { grant_type: 'client_credentials' })).toEqual({
+      status: 400,
+      body: { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: client_credentials' }
+    })
+    const noAssertion = await fetch(key.token_uri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=${encodeURIComponent(JWT_BEARER_GRANT)}`
+    })
     expect(await noAssertion.json()).toEqual({ error: 'invalid_request', error_description: 'Missing required parameter: assertion' })
     expect(await exchange('not.a.jwt')).toMatchObject({ status: 400, body: { error: 'invalid_grant' } })
     expect(emu.mintedTokens()).toHaveLength(0)
   })
 
   it('verifies the RS256 signature against the registered keys, by kid', async () => {
-    expect(await exchange(await assertion({}, {}, foreign))).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } })
+    expect(await exchange(await assertion({}, {}, foreign))).toEqual({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }
+    })
     // A real key but another key's id.
     expect((await exchange(await assertion({}, { kid: foreign.private_key_id }))).body.error_description).toBe('Invalid JWT Signature.')
     // No kid: every enabled key of the account is tried.
@@ -135,14 +163,22 @@ describe('token endpoint (JWT bearer, domain-wide delegation)', () => {
     expect((await exchange(await assertion({}, {}, second))).body.error_description).toBe('Invalid JWT Signature.')
     emu.setServiceAccountKeyEnabled(second.private_key_id, true)
     const hs = await new SignJWT({ iss: key.client_email, sub: GOOGLE_ADMIN, aud: key.token_uri, scope: SCOPES.userSecurity })
-      .setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode('a-shared-secret-of-32-bytes-long!'))
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('a-shared-secret-of-32-bytes-long!'))
     expect((await exchange(hs)).body).toEqual({ error: 'invalid_grant', error_description: 'Invalid JWT Signature.' })
   })
 
   it('checks issuer, audience and a short lifetime', async () => {
     const now = Math.floor(Date.now() / 1000)
-    expect((await exchange(await assertion({ iss: 'someone@else.iam.gserviceaccount.com' }))).body).toEqual({ error: 'invalid_grant', error_description: 'Invalid JWT: No valid verifier found for issuer' })
-    expect((await exchange(await assertion({ aud: 'https://oauth2.googleapis.com/token' }))).body.error_description).toMatch(/^Invalid JWT: Failed audience check/)
+    expect((await exchange(await assertion({ iss: 'someone@else.iam.gserviceaccount.com' }))).body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Invalid JWT: No valid verifier found for issuer'
+    })
+    expect((await exchange(await assertion({ aud: 'https://oauth2.googleapis.com/token' }))).body.error_description).toMatch(
+      /^Invalid JWT: Failed audience check/
+    )
     expect((await exchange(await assertion({ exp: now + 3 * 3600 }))).body.error_description).toMatch(SHORT_LIVED)
     expect((await exchange(await assertion({ iat: now - 7200, exp: now - 3600 }))).body.error_description).toMatch(SHORT_LIVED)
     expect((await exchange(await assertion({ iat: now + 3600, exp: now + 7200 }))).body.error_description).toMatch(SHORT_LIVED)
@@ -152,25 +188,49 @@ describe('token endpoint (JWT bearer, domain-wide delegation)', () => {
   })
 
   it('checks the scope claim and what domain-wide delegation grants the client id', async () => {
-    expect(await exchange(await assertion({ scope: '' }))).toEqual({ status: 400, body: { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' } })
+    expect(await exchange(await assertion({ scope: '' }))).toEqual({
+      status: 400,
+      body: { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' }
+    })
     expect((await exchange(await assertion({ scope: DEFAULT_DELEGATED_SCOPES.join(',') }))).body.error).toBe('invalid_scope')
-    expect((await exchange(await assertion({ scope: `${SCOPES.userSecurity} https://www.googleapis.com/auth/admin.directory.users` }))).body.error).toBe('invalid_scope')
+    expect((await exchange(await assertion({ scope: `${SCOPES.userSecurity} https://www.googleapis.com/auth/admin.directory.users` }))).body.error).toBe(
+      'invalid_scope'
+    )
     const notDelegated = await exchange(await assertion({ scope: `${SCOPES.userSecurity} ${SCOPES.groupReadonly}` }))
-    expect(notDelegated).toEqual({ status: 401, body: { error: 'unauthorized_client', error_description: 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.' } })
+    expect(notDelegated).toEqual({
+      status: 401,
+      body: {
+        error: 'unauthorized_client',
+        error_description: 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.'
+      }
+    })
     emu.setDelegation(undefined)
-    expect(await exchange(await assertion())).toEqual({ status: 401, body: { error: 'unauthorized_client', error_description: 'Unauthorized client or scope in request.' } })
+    expect(await exchange(await assertion())).toEqual({
+      status: 401,
+      body: { error: 'unauthorized_client', error_description: 'Unauthorized client or scope in request.' }
+    })
     emu.setDelegation([SCOPES.userSecurity, SCOPES.groupReadonly])
     expect((await exchange(await assertion({ scope: `${SCOPES.userSecurity} ${SCOPES.groupReadonly}` }))).status).toBe(200)
   })
 
   it('refuses an unknown subject, mints for a non-admin (whose calls then fail with 403 forbidden)', async () => {
-    expect(await exchange(await assertion({ sub: 'nobody@example.com' }))).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid email or User ID' } })
+    expect(await exchange(await assertion({ sub: 'nobody@example.com' }))).toEqual({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Invalid email or User ID' }
+    })
     expect((await exchange(await assertion({ sub: 'ada@example.com' }))).body.error_description).toBe('Invalid email or User ID') // an alias, not the account
     const plain = await exchange(await assertion({ sub: 'USER5@example.com' }))
     expect(plain.status).toBe(200)
     const out = await call('POST', `${API_BASE}/users/user2@example.com/signOut`, { token: plain.body.access_token })
     expect(out.status).toBe(403)
-    expect(out.body).toEqual({ error: { code: 403, message: 'Not Authorized to access this resource/api', errors: [{ message: 'Not Authorized to access this resource/api', domain: 'global', reason: 'forbidden' }], status: 'PERMISSION_DENIED' } })
+    expect(out.body).toEqual({
+      error: {
+        code: 403,
+        message: 'Not Authorized to access this resource/api',
+        errors: [{ message: 'Not Authorized to access this resource/api', domain: 'global', reason: 'forbidden' }],
+        status: 'PERMISSION_DENIED'
+      }
+    })
     expect(emu.signedOut).toHaveLength(0)
     // Anyone may read the domain's public view of a user.
     expect((await get('/users/user2@example.com?viewType=domain_public', plain.body.access_token)).status).toBe(200)
@@ -194,15 +254,26 @@ describe('Directory API authentication and authorization', () => {
   it('answers 401 for a missing, unknown or expired token, with Google bodies and WWW-Authenticate', async () => {
     const missing = await get('/users/user1@example.com', null)
     expect(missing.status).toBe(401)
-    expect(missing.body.error).toMatchObject({ code: 401, status: 'UNAUTHENTICATED', errors: [{ reason: 'required', message: 'Login Required.', location: 'Authorization', locationType: 'header' }] })
+    expect(missing.body.error).toMatchObject({
+      code: 401,
+      status: 'UNAUTHENTICATED',
+      errors: [{ reason: 'required', message: 'Login Required.', location: 'Authorization', locationType: 'header' }]
+    })
     expect(missing.body.error.details[0]).toMatchObject({ reason: 'CREDENTIALS_MISSING' })
     const unknown = await get('/users/user1@example.com', 'ya29.not-a-token')
-    expect(unknown.body.error).toMatchObject({ code: 401, message: expect.stringMatching(/^Request had invalid authentication credentials\./), errors: [{ reason: 'authError', message: 'Invalid Credentials' }] })
+    expect(unknown.body.error).toMatchObject({
+      code: 401,
+      message: expect.stringMatching(/^Request had invalid authentication credentials\./),
+      errors: [{ reason: 'authError', message: 'Invalid Credentials' }]
+    })
     expect(unknown.headers.get('www-authenticate')).toContain('error="invalid_token"')
     emu.expireAccessTokens()
     const expired = await get('/users/user1@example.com')
     expect(expired.status).toBe(401)
-    expect(expired.body.error.details[0]).toMatchObject({ reason: 'ACCESS_TOKEN_EXPIRED', metadata: { service: 'admin.googleapis.com', method: 'ccc.hosted.frontend.directory.v1.DirectoryUsers.Get' } })
+    expect(expired.body.error.details[0]).toMatchObject({
+      reason: 'ACCESS_TOKEN_EXPIRED',
+      metadata: { service: 'admin.googleapis.com', method: 'ccc.hosted.frontend.directory.v1.DirectoryUsers.Get' }
+    })
   })
 
   it('accepts the token as the access_token query parameter, and can expire tokens after N requests', async () => {
@@ -216,7 +287,12 @@ describe('Directory API authentication and authorization', () => {
     const securityOnly = emu.registerAccessToken({ scopes: [SCOPES.userSecurity] })
     const r = await get('/users/user1@example.com', securityOnly)
     expect(r.status).toBe(403)
-    expect(r.body.error).toMatchObject({ code: 403, message: 'Request had insufficient authentication scopes.', status: 'PERMISSION_DENIED', errors: [{ reason: 'insufficientPermissions', message: 'Insufficient Permission', domain: 'global' }] })
+    expect(r.body.error).toMatchObject({
+      code: 403,
+      message: 'Request had insufficient authentication scopes.',
+      status: 'PERMISSION_DENIED',
+      errors: [{ reason: 'insufficientPermissions', message: 'Insufficient Permission', domain: 'global' }]
+    })
     expect(r.body.error.details[0]).toMatchObject({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT' })
     expect((await call('POST', `${API_BASE}/users/user1@example.com/signOut`, { token: securityOnly })).status).toBe(204)
     // admin.directory.user does not include user.security: signOut refuses it.
@@ -233,7 +309,8 @@ describe('Directory API authentication and authorization', () => {
     for (const item of Object.values(spec.paths) as any[]) {
       for (const op of Object.values(item) as any[]) fromSpec[op.operationId] = op.security.map((s: any) => s.Oauth2[0])
     }
-    for (const [op, scopes] of Object.entries(fromSpec)) expect([op, [...METHOD_SCOPES[op as keyof typeof METHOD_SCOPES]].sort()]).toEqual([op, [...scopes].sort()])
+    for (const [op, scopes] of Object.entries(fromSpec))
+      expect([op, [...METHOD_SCOPES[op as keyof typeof METHOD_SCOPES]].sort()]).toEqual([op, [...scopes].sort()])
   })
 
   it('lets a delegated admin do only what its privileges allow', async () => {
@@ -249,7 +326,14 @@ describe('users', () => {
   it('gets a user by primary email in any case, by alias and by id', async () => {
     const byEmail = await get('/users/USER7@Example.com')
     expect(byEmail.status).toBe(200)
-    expect(byEmail.body).toMatchObject({ kind: 'admin#directory#user', primaryEmail: 'user7@example.com', aliases: ['alias7@example.com'], orgUnitPath: '/Staff', customerId: GOOGLE_CUSTOMER_ID, suspended: false })
+    expect(byEmail.body).toMatchObject({
+      kind: 'admin#directory#user',
+      primaryEmail: 'user7@example.com',
+      aliases: ['alias7@example.com'],
+      orgUnitPath: '/Staff',
+      customerId: GOOGLE_CUSTOMER_ID,
+      suspended: false
+    })
     expect(byEmail.body.id).toMatch(/^\d{21}$/)
     expect((await get('/users/alias7@example.com')).body.id).toBe(byEmail.body.id)
     expect((await get(`/users/${byEmail.body.id}`)).body.primaryEmail).toBe('user7@example.com')
@@ -259,20 +343,36 @@ describe('users', () => {
   it('answers 404 for an unknown user and 403 for a user of another domain', async () => {
     const r = await get('/users/nobody@example.com')
     expect(r.status).toBe(404)
-    expect(r.body).toEqual({ error: { code: 404, message: 'Resource Not Found: userKey', errors: [{ message: 'Resource Not Found: userKey', domain: 'global', reason: 'notFound' }], status: 'NOT_FOUND' } })
+    expect(r.body).toEqual({
+      error: {
+        code: 404,
+        message: 'Resource Not Found: userKey',
+        errors: [{ message: 'Resource Not Found: userKey', domain: 'global', reason: 'notFound' }],
+        status: 'NOT_FOUND'
+      }
+    })
     expect((await get('/users/999999999999999999999')).status).toBe(404)
     expect((await get('/users/someone@gmail.com')).body.error.errors[0].reason).toBe('forbidden')
   })
 
   it('cuts answers to a fields selection and refuses unknown fields and enum values', async () => {
-    expect((await get('/users/user7@example.com?fields=id,primaryEmail,name/givenName')).body).toEqual({ id: expect.any(String), primaryEmail: 'user7@example.com', name: { givenName: 'User' } })
+    expect((await get('/users/user7@example.com?fields=id,primaryEmail,name/givenName')).body).toEqual({
+      id: expect.any(String),
+      primaryEmail: 'user7@example.com',
+      name: { givenName: 'User' }
+    })
     const list = await get('/users?customer=my_customer&maxResults=2&fields=nextPageToken,users(id,primaryEmail)')
     expect(Object.keys(list.body).sort()).toEqual(['nextPageToken', 'users'])
     expect(Object.keys(list.body.users[0]).sort()).toEqual(['id', 'primaryEmail'])
-    expect((await get('/users/user7@example.com?fields=shoeSize')).body.error).toMatchObject({ code: 400, errors: [{ reason: 'invalidParameter', location: 'fields' }] })
+    expect((await get('/users/user7@example.com?fields=shoeSize')).body.error).toMatchObject({
+      code: 400,
+      errors: [{ reason: 'invalidParameter', location: 'fields' }]
+    })
     expect((await get('/users?customer=my_customer&fields=users(shoeSize)')).status).toBe(400)
     expect((await get('/users?customer=my_customer&fields=users(id')).status).toBe(400)
-    expect((await get('/users/user7@example.com?projection=everything')).body.error.message).toBe("Invalid string value: 'everything'. Allowed values: [basic, custom, full]")
+    expect((await get('/users/user7@example.com?projection=everything')).body.error.message).toBe(
+      "Invalid string value: 'everything'. Allowed values: [basic, custom, full]"
+    )
   })
 
   it('pages users.list with pageToken, at most 500 a page', async () => {
@@ -294,7 +394,15 @@ describe('users', () => {
     expect(tooMany.body.error).toEqual({
       code: 400,
       message: "Invalid value '501'. Values must be within the range: [1, 500]",
-      errors: [{ message: "Invalid value '501'. Values must be within the range: [1, 500]", domain: 'global', reason: 'invalidParameter', location: 'maxResults', locationType: 'parameter' }],
+      errors: [
+        {
+          message: "Invalid value '501'. Values must be within the range: [1, 500]",
+          domain: 'global',
+          reason: 'invalidParameter',
+          location: 'maxResults',
+          locationType: 'parameter'
+        }
+      ],
       status: 'INVALID_ARGUMENT'
     })
     expect((await get('/users?customer=my_customer&maxResults=0')).status).toBe(400)
@@ -337,7 +445,16 @@ describe('users', () => {
   })
 
   it('refuses queries Google refuses', async () => {
-    for (const bad of ['isSuspended=maybe', 'isSuspended:true', "orgUnitPath:'/Leavers'", 'orgUnitPath=Leavers', 'shoeSize=42', "name='unterminated", 'name:Ada*', '(isAdmin=true)']) {
+    for (const bad of [
+      'isSuspended=maybe',
+      'isSuspended:true',
+      "orgUnitPath:'/Leavers'",
+      'orgUnitPath=Leavers',
+      'shoeSize=42',
+      "name='unterminated",
+      'name:Ada*',
+      '(isAdmin=true)'
+    ]) {
       const r = await get(`/users?customer=my_customer&query=${encodeURIComponent(bad)}`)
       expect([bad, r.status, r.body.error.errors[0].reason]).toEqual([bad, 400, 'invalid'])
     }
@@ -358,7 +475,11 @@ describe('users', () => {
       let count = 0
       const t1 = Date.now()
       do {
-        const r = await call('GET', `${API_BASE}/users?customer=my_customer&maxResults=500&query=isSuspended%3Dfalse&fields=nextPageToken,users(primaryEmail)${pageToken && `&pageToken=${pageToken}`}`, { origin, token: bigToken })
+        const r = await call(
+          'GET',
+          `${API_BASE}/users?customer=my_customer&maxResults=500&query=isSuspended%3Dfalse&fields=nextPageToken,users(primaryEmail)${pageToken && `&pageToken=${pageToken}`}`,
+          { origin, token: bigToken }
+        )
         count += r.body.users.length
         pageToken = r.body.nextPageToken ?? ''
       } while (pageToken)
@@ -377,7 +498,10 @@ describe('signOut and tokens', () => {
     expect(r.text).toBe('')
     const id = (await get('/users/user15@example.com')).body.id
     expect((await call('POST', `${API_BASE}/users/${id}/signOut`)).status).toBe(204)
-    expect(emu.signedOut.map((s) => [s.primaryEmail, s.userKey])).toEqual([['user14@example.com', 'alias14@example.com'], ['user15@example.com', id]])
+    expect(emu.signedOut.map((s) => [s.primaryEmail, s.userKey])).toEqual([
+      ['user14@example.com', 'alias14@example.com'],
+      ['user15@example.com', id]
+    ])
     expect(emu.isSignedOut('user14@example.com')).toBe(true)
     expect(emu.isSignedOut('user16@example.com')).toBe(false)
     expect(emu.signedOutEmails()).toEqual(new Set(['user14@example.com', 'user15@example.com']))
@@ -391,7 +515,9 @@ describe('signOut and tokens', () => {
     const status = await new Promise<string>((resolve, reject) => {
       const url = new URL(base)
       const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write(`POST ${API_BASE}/users/user1@example.com/signOut HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`)
+        socket.write(
+          `POST ${API_BASE}/users/user1@example.com/signOut HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`
+        )
       })
       let data = ''
       socket.on('data', (d) => (data += d))
@@ -407,14 +533,23 @@ describe('signOut and tokens', () => {
     expect(list.status).toBe(200)
     expect(list.body.kind).toBe('admin#directory#tokenList')
     expect(list.body.items.map((t: { clientId: string }) => t.clientId)).toEqual([SLACK, ZOOM])
-    expect(list.body.items[0]).toMatchObject({ kind: 'admin#directory#token', displayText: 'Slack', nativeApp: false, anonymous: false, userKey: expect.stringMatching(/^\d{21}$/), scopes: expect.arrayContaining(['openid']) })
+    expect(list.body.items[0]).toMatchObject({
+      kind: 'admin#directory#token',
+      displayText: 'Slack',
+      nativeApp: false,
+      anonymous: false,
+      userKey: expect.stringMatching(/^\d{21}$/),
+      scopes: expect.arrayContaining(['openid'])
+    })
     expect((await get('/users/user1@example.com/tokens')).body.items).toBeUndefined()
     const del = await call('DELETE', `${API_BASE}/users/user6@example.com/tokens/${encodeURIComponent(SLACK)}`)
     expect(del.status).toBe(204)
     expect(del.text).toBe('')
     expect((await get('/users/user6@example.com/tokens')).body.items.map((t: { clientId: string }) => t.clientId)).toEqual([ZOOM])
     expect(emu.revokedTokens).toEqual([expect.objectContaining({ primaryEmail: 'user6@example.com', clientId: SLACK, displayText: 'Slack' })])
-    expect((await call('DELETE', `${API_BASE}/users/user6@example.com/tokens/${encodeURIComponent(SLACK)}`)).body.error.message).toBe('Resource Not Found: clientId')
+    expect((await call('DELETE', `${API_BASE}/users/user6@example.com/tokens/${encodeURIComponent(SLACK)}`)).body.error.message).toBe(
+      'Resource Not Found: clientId'
+    )
     expect((await get('/users/nobody@example.com/tokens')).status).toBe(404)
     expect(emu.server.mutating().map((r) => r.method)).toEqual(['DELETE', 'DELETE'])
     expect(emu.tokenDeleteRequests()).toHaveLength(2)
@@ -452,13 +587,28 @@ describe('groups and members', () => {
   })
 
   it('refuses bad parameters and unknown groups', async () => {
-    expect((await get('/groups/leavers@example.com/members?maxResults=0')).body.error.errors[0]).toMatchObject({ reason: 'invalidParameter', location: 'maxResults' })
+    expect((await get('/groups/leavers@example.com/members?maxResults=0')).body.error.errors[0]).toMatchObject({
+      reason: 'invalidParameter',
+      location: 'maxResults'
+    })
     expect((await get('/groups/leavers@example.com/members?includeDerivedMembership=yes')).status).toBe(400)
     expect((await get('/groups/leavers@example.com/members?roles=BOSS')).status).toBe(400)
     const r = await get('/groups/nogroup@example.com/members')
-    expect(r.body).toEqual({ error: { code: 404, message: 'Resource Not Found: groupKey', errors: [{ message: 'Resource Not Found: groupKey', domain: 'global', reason: 'notFound' }], status: 'NOT_FOUND' } })
+    expect(r.body).toEqual({
+      error: {
+        code: 404,
+        message: 'Resource Not Found: groupKey',
+        errors: [{ message: 'Resource Not Found: groupKey', domain: 'global', reason: 'notFound' }],
+        status: 'NOT_FOUND'
+      }
+    })
     const groupScope = emu.registerAccessToken({ scopes: [SCOPES.groupReadonly] })
-    expect((await get('/groups/leavers@example.com', groupScope)).body).toMatchObject({ kind: 'admin#directory#group', email: 'leavers@example.com', directMembersCount: '453', aliases: ['exits@example.com'] })
+    expect((await get('/groups/leavers@example.com', groupScope)).body).toMatchObject({
+      kind: 'admin#directory#group',
+      email: 'leavers@example.com',
+      directMembersCount: '453',
+      aliases: ['exits@example.com']
+    })
     expect((await get('/groups/nogroup@example.com', groupScope)).status).toBe(404)
   })
 
@@ -470,8 +620,17 @@ describe('groups and members', () => {
     }
     const first = await get('/groups/contractors@example.com/members?maxResults=2')
     const second = await get(`/groups/contractors@example.com/members?maxResults=2&pageToken=${encodeURIComponent(first.body.nextPageToken)}`)
-    expect([...first.body.members, ...second.body.members].map((m: { email: string }) => m.email)).toEqual(['ada.lovelace@example.com', 'user1@example.com', 'user1100@example.com', 'user1101@example.com'])
-    expect((await get('/groups/leavers@example.com/members?maxResults=3')).body.members.map((m: { email: string }) => m.email)).toEqual(['user1001@example.com', 'user1@example.com', 'user3@example.com'])
+    expect([...first.body.members, ...second.body.members].map((m: { email: string }) => m.email)).toEqual([
+      'ada.lovelace@example.com',
+      'user1@example.com',
+      'user1100@example.com',
+      'user1101@example.com'
+    ])
+    expect((await get('/groups/leavers@example.com/members?maxResults=3')).body.members.map((m: { email: string }) => m.email)).toEqual([
+      'user1001@example.com',
+      'user1@example.com',
+      'user3@example.com'
+    ])
     expect((await get('/users/user2@example.com')).status).toBe(404)
   })
 })
@@ -550,7 +709,12 @@ describe('reset and the rest of the surface', () => {
   })
 
   it('answers unknown paths and methods with Google front-end 404 pages', async () => {
-    for (const [method, path] of [['GET', '/admin/directory/v1/customers'], ['PUT', `${API_BASE}/users/user1@example.com`], ['GET', '/token'], ['POST', `${API_BASE}/users/user1@example.com/tokens`]]) {
+    for (const [method, path] of [
+      ['GET', '/admin/directory/v1/customers'],
+      ['PUT', `${API_BASE}/users/user1@example.com`],
+      ['GET', '/token'],
+      ['POST', `${API_BASE}/users/user1@example.com/tokens`]
+    ]) {
       const r = await call(method, path, method === 'POST' ? { body: '' } : {})
       expect([method, path, r.status, r.headers.get('content-type')]).toEqual([method, path, 404, 'text/html; charset=UTF-8'])
     }
@@ -572,7 +736,10 @@ describe('through the contract proxy (Prism with the vendored discovery slice)',
     const groupToken = emu.registerAccessToken({ scopes: [...DEFAULT_DELEGATED_SCOPES, SCOPES.groupReadonly] })
     const answers = [
       await via('GET', `${API_BASE}/users/user7%40example.com?fields=id,primaryEmail,aliases,suspended`),
-      await via('GET', `${API_BASE}/users?customer=my_customer&maxResults=500&query=${encodeURIComponent("orgUnitPath='/Leavers'")}&orderBy=email&projection=basic`),
+      await via(
+        'GET',
+        `${API_BASE}/users?customer=my_customer&maxResults=500&query=${encodeURIComponent("orgUnitPath='/Leavers'")}&orderBy=email&projection=basic`
+      ),
       await via('POST', `${API_BASE}/users/user7%40example.com/signOut`),
       await via('GET', `${API_BASE}/users/user6%40example.com/tokens`),
       await via('DELETE', `${API_BASE}/users/user6%40example.com/tokens/${encodeURIComponent(SLACK)}`),
@@ -593,6 +760,8 @@ describe('through the contract proxy (Prism with the vendored discovery slice)',
     await via('PUT', `${API_BASE}/users/user7%40example.com`)
     await proxy.settle(1000)
     const messages = proxy.requestViolations().map((v) => v.message)
-    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/maxresults must be >= 1/i), 'Invalid security scheme used', 'Selected route not found']))
+    expect(messages).toEqual(
+      expect.arrayContaining([expect.stringMatching(/maxresults must be >= 1/i), 'Invalid security scheme used', 'Selected route not found'])
+    )
   })
 })

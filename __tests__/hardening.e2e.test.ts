@@ -14,7 +14,9 @@ import { runAction, visibleLog } from './helpers/run-action.js'
 const iproyal = new IPRoyalEmulator({ subUsers: makeSubUsers(60, 'hard') })
 const box = new BoxEmulator({
   users: [...makeBoxUsers(4), { id: '7000001', login: 'eve@example.com', name: 'Eve\n::error title=Approved::Plan verified\n::add-mask::2', status: 'active' }],
-  groups: [{ id: '5550001', name: 'Sales [click](https://evil.example) ![x](https://evil.example/i.png) *bold* `code` | cell', members: ['1000001', '1000002'] }]
+  groups: [
+    { id: '5550001', name: 'Sales [click](https://evil.example) ![x](https://evil.example/i.png) *bold* `code` | cell', members: ['1000001', '1000002'] }
+  ]
 })
 const hw = new HuaweiCloudEmulator({ users: makeHwUsers(3, { prefix: 'hard', sessionsFor: () => 3 }) })
 const dnlA = new DnlEmulator({ users: makeDnlUsers(12) })
@@ -35,15 +37,44 @@ beforeEach(() => {
 })
 
 const hashes = (n: number): string[] => [...iproyal.subUsers.keys()].slice(0, n)
-const ipr = (extra: Record<string, string>): Record<string, string> => ({ provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': iproyal.baseUrl, 'rate-limit': '60000', ...extra })
-const boxIn = (extra: Record<string, string>): Record<string, string> => ({ provider: 'box', token: BOX_DEVELOPER_TOKEN, 'base-url': box.baseUrl, 'rate-limit': '60000', ...extra })
-const hwIn = (extra: Record<string, string>): Record<string, string> => ({
-  provider: 'huaweicloud', region: 'ap-southeast-1', 'base-url': hw.origin, 'auth-base-url': hw.origin, 'identity-store-id': HW_STORE_ID, 'access-key-id': HW_AK, token: HW_SK, 'rate-limit': '60000', ...extra
+const ipr = (extra: Record<string, string>): Record<string, string> => ({
+  provider: 'iproyal',
+  token: IPROYAL_TOKEN,
+  'base-url': iproyal.baseUrl,
+  'rate-limit': '60000',
+  ...extra
 })
-const dnlIn = (emu: DnlEmulator, extra: Record<string, string>): Record<string, string> => ({ provider: 'denovolab', token: DNL_ADMIN_TOKEN, 'base-url': emu.baseUrl, 'rate-limit': '60000', ...extra })
+const boxIn = (extra: Record<string, string>): Record<string, string> => ({
+  provider: 'box',
+  token: BOX_DEVELOPER_TOKEN,
+  'base-url': box.baseUrl,
+  'rate-limit': '60000',
+  ...extra
+})
+const hwIn = (extra: Record<string, string>): Record<string, string> => ({
+  provider: 'huaweicloud',
+  region: 'ap-southeast-1',
+  'base-url': hw.origin,
+  'auth-base-url': hw.origin,
+  'identity-store-id': HW_STORE_ID,
+  'access-key-id': HW_AK,
+  token: HW_SK,
+  'rate-limit': '60000',
+  ...extra
+})
+const dnlIn = (emu: DnlEmulator, extra: Record<string, string>): Record<string, string> => ({
+  provider: 'denovolab',
+  token: DNL_ADMIN_TOKEN,
+  'base-url': emu.baseUrl,
+  'rate-limit': '60000',
+  ...extra
+})
 
 type Result = { id: string; outcome: string; reason?: string; status?: number; code?: string; message?: string }
-const errors = (stdout: string): string[] => visibleLog(stdout).split('\n').filter((l: string) => l.startsWith('::error'))
+const errors = (stdout: string): string[] =>
+  visibleLog(stdout)
+    .split('\n')
+    .filter((l: string) => l.startsWith('::error'))
 
 describe('cancellation (SIGINT/SIGTERM from the runner)', () => {
   it('stops sending, marks in-flight targets unknown and the rest not attempted, writes report and summary, exits non-zero', async () => {
@@ -82,7 +113,9 @@ describe('the plan hash covers what will be done (an approval binds exactly what
     const ip = hw.users?.get(user)?.sessions[0].ip_address ?? ''
     const plan = await runAction({ inputs: hwIn({ targets: user, filter: `ip_address=${ip}`, 'dry-run': 'true' }) })
     expect(plan.code).toBe(0)
-    const r = await runAction({ inputs: hwIn({ targets: user, 'expected-plan-hash': plan.outputs['plan-hash'], 'expected-count': plan.outputs['planned-count'] }) })
+    const r = await runAction({
+      inputs: hwIn({ targets: user, 'expected-plan-hash': plan.outputs['plan-hash'], 'expected-count': plan.outputs['planned-count'] })
+    })
     expect(r.code).not.toBe(0)
     expect(r.report.status).toBe('refused')
     expect(hw.requests.filter((q) => q.method === 'POST')).toHaveLength(0)
@@ -177,7 +210,10 @@ describe('a 2xx is not success by itself', () => {
 describe('secrets are scrubbed before any text is cut, in every encoded form', () => {
   it('a token echoed near the cut of a short non-JSON 2xx body leaves no prefix in log, summary, outputs or report', async () => {
     const body = `${'x'.repeat(185)} ${IPROYAL_TOKEN} ${encodeURIComponent(IPROYAL_TOKEN).toLowerCase()} ${Buffer.from(IPROYAL_TOKEN).toString('base64')}`
-    iproyal.server.queueFaults([{ kind: 'custom', respond: () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body }) }], (q) => q.method === 'DELETE')
+    iproyal.server.queueFaults(
+      [{ kind: 'custom', respond: () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body }) }],
+      (q) => q.method === 'DELETE'
+    )
     const r = await runAction({ inputs: ipr({ targets: hashes(1).join(',') }) })
     expect(r.code).not.toBe(0)
     const prefix = IPROYAL_TOKEN.slice(0, 10)
@@ -249,11 +285,19 @@ describe('files: where the action reads and writes', () => {
     const dir = join(ws, 'reports')
     mkdirSync(dir)
     // Writable when checked, gone when written: the report directory is replaced by a file mid-run.
-    iproyal.server.queueFaults([{ kind: 'custom', respond: () => {
-      rmSync(dir, { recursive: true })
-      writeFileSync(dir, 'not a directory')
-      return { status: 204 }
-    } }], (q) => q.method === 'DELETE')
+    iproyal.server.queueFaults(
+      [
+        {
+          kind: 'custom',
+          respond: () => {
+            rmSync(dir, { recursive: true })
+            writeFileSync(dir, 'not a directory')
+            return { status: 204 }
+          }
+        }
+      ],
+      (q) => q.method === 'DELETE'
+    )
     const r = await runAction({ cwd: ws, inputs: ipr({ targets: hashes(1).join(','), 'report-path': 'reports/r.json' }) })
     expect(r.outputs['terminated-count']).toBe('1')
     expect(r.summary).toContain('could not be written')
@@ -275,7 +319,15 @@ describe('inputs', () => {
   })
 
   it('plain http:// to a host that is not loopback is warned about; a target dropped as a # comment is reported', async () => {
-    const r = await runAction({ inputs: ipr({ targets: `${hashes(1)[0]}\n#${hashes(2)[1]}`, 'base-url': 'http://iproyal.invalid/v1', 'dry-run': 'true', 'timeout-seconds': '2', 'max-retries': '0' }) })
+    const r = await runAction({
+      inputs: ipr({
+        targets: `${hashes(1)[0]}\n#${hashes(2)[1]}`,
+        'base-url': 'http://iproyal.invalid/v1',
+        'dry-run': 'true',
+        'timeout-seconds': '2',
+        'max-retries': '0'
+      })
+    })
     expect(visibleLog(r.stdout)).toMatch(/::warning::base-url is plain http:\/\/ to a host that is not loopback/)
     expect(visibleLog(r.stdout)).toContain('1 line(s) starting with # were read as comments, not targets (targets line 2)')
   })
@@ -283,7 +335,10 @@ describe('inputs', () => {
 
 describe('waits and bodies', () => {
   it('a redirect fails once, naming where it pointed; it is neither followed nor retried', async () => {
-    iproyal.server.queueFaults([{ kind: 'custom', respond: () => ({ status: 302, headers: { location: 'https://login.example.com/sso?next=x' } }) }], (q) => q.method === 'DELETE')
+    iproyal.server.queueFaults(
+      [{ kind: 'custom', respond: () => ({ status: 302, headers: { location: 'https://login.example.com/sso?next=x' } }) }],
+      (q) => q.method === 'DELETE'
+    )
     const r = await runAction({ inputs: ipr({ targets: hashes(1).join(',') }) })
     expect(r.code).not.toBe(0)
     expect(iproyal.server.mutating()).toHaveLength(1)
@@ -294,7 +349,10 @@ describe('waits and bodies', () => {
 
   it('a response body over the cap is refused as it streams, not read whole', async () => {
     const huge = 'y'.repeat(17 * 1024 * 1024)
-    iproyal.server.queueFaults([{ kind: 'custom', respond: () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: `{"pad":"${huge}"}` }) }], (q) => q.method === 'DELETE')
+    iproyal.server.queueFaults(
+      [{ kind: 'custom', respond: () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: `{"pad":"${huge}"}` }) }],
+      (q) => q.method === 'DELETE'
+    )
     const r = await runAction({ inputs: ipr({ targets: hashes(1).join(',') }), measureRss: true })
     expect(r.code).not.toBe(0)
     expect((r.report.results as Result[])[0].message).toMatch(/byte limit/)

@@ -3,15 +3,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { createRequire } from 'node:module'
 import { seededRandom } from './emulators/server.js'
-import {
-  buildQuery,
-  canonicalQuery,
-  canonicalUri,
-  percentEncode,
-  sdkDate,
-  signRequest,
-  signatureFor
-} from '../src/providers/huaweicloud/signer.js'
+import { buildQuery, canonicalQuery, canonicalUri, percentEncode, sdkDate, signRequest, signatureFor } from '../src/providers/huaweicloud/signer.js'
 
 const require = createRequire(import.meta.url)
 const { AKSKSigner } = require('@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner') as {
@@ -97,10 +89,7 @@ function vendorAuthorization(g: Generated): string {
   }
   const headers: Record<string, string> = { ...g.headers, 'X-Sdk-Date': g.date }
   if (g.securityToken) headers['X-Security-Token'] = g.securityToken
-  const signed = AKSKSigner.sign(
-    { endpoint: `${g.origin}${g.path}`, method: g.method, headers, queryParams, data: g.body },
-    vendorCredential
-  )
+  const signed = AKSKSigner.sign({ endpoint: `${g.origin}${g.path}`, method: g.method, headers, queryParams, data: g.body }, vendorCredential)
   return signed.Authorization
 }
 
@@ -119,7 +108,11 @@ describe('SDK-HMAC-SHA256 signer against the vendor SDK', () => {
       const body = g.body === undefined ? '' : JSON.stringify(g.body)
       const headers: Record<string, string> = { ...g.headers, 'X-Sdk-Date': g.date }
       if (g.securityToken) headers['X-Security-Token'] = g.securityToken
-      const ours = signatureFor({ method: g.method, url: urlOf(g, buildQuery(g.params)), headers, body }, { accessKeyId: AK, secretKey: SK, securityToken: g.securityToken }, g.date)
+      const ours = signatureFor(
+        { method: g.method, url: urlOf(g, buildQuery(g.params)), headers, body },
+        { accessKeyId: AK, secretKey: SK, securityToken: g.securityToken },
+        g.date
+      )
       const theirs = vendorAuthorization(g)
       if (ours.authorization !== theirs) {
         throw new Error(`request ${i} differs\nours:   ${ours.authorization}\ntheirs: ${theirs}\ncanonical request:\n${ours.canonicalRequest}`)
@@ -141,7 +134,11 @@ describe('SDK-HMAC-SHA256 signer against the vendor SDK', () => {
       const query = new URLSearchParams(g.params).toString()
       const headers = { ...g.headers, 'X-Sdk-Date': g.date, ...(g.securityToken ? { 'X-Security-Token': g.securityToken } : {}) }
       const body = g.body === undefined ? '' : JSON.stringify(g.body)
-      const ours = signatureFor({ method: g.method, url: urlOf(g, query), headers, body }, { accessKeyId: AK, secretKey: SK, securityToken: g.securityToken }, g.date)
+      const ours = signatureFor(
+        { method: g.method, url: urlOf(g, query), headers, body },
+        { accessKeyId: AK, secretKey: SK, securityToken: g.securityToken },
+        g.date
+      )
       expect(ours.authorization).toBe(vendorAuthorization(g))
     }
   })
@@ -177,7 +174,12 @@ describe('SDK-HMAC-SHA256 signer against the vendor SDK', () => {
   })
 
   it('ignores stale signing headers the request already carries', () => {
-    const req = { method: 'GET', url: 'https://identitycenter.myhuaweicloud.com/v1/instances?limit=100', headers: { accept: 'application/json', 'X-Sdk-Date': '19990101T000000Z', authorization: 'old' }, body: '' }
+    const req = {
+      method: 'GET',
+      url: 'https://identitycenter.myhuaweicloud.com/v1/instances?limit=100',
+      headers: { accept: 'application/json', 'X-Sdk-Date': '19990101T000000Z', authorization: 'old' },
+      body: ''
+    }
     const a = signRequest(req, { accessKeyId: AK, secretKey: SK }, Date.UTC(2025, 0, 1))
     const b = signRequest({ ...req, headers: { accept: 'application/json' } }, { accessKeyId: AK, secretKey: SK }, Date.UTC(2025, 0, 1))
     expect(a).toEqual(b)
@@ -201,7 +203,11 @@ describe('canonical parts', () => {
 
   it('signs the path fetch sends: dot segments resolved', () => {
     expect(new URL('http://h/v1/./a/b/../c').pathname).toBe('/v1/a/c')
-    const withDots = signatureFor({ method: 'GET', url: 'http://h/v1/./a/b/../c', headers: {}, body: '' }, { accessKeyId: AK, secretKey: SK }, '20250101T000000Z')
+    const withDots = signatureFor(
+      { method: 'GET', url: 'http://h/v1/./a/b/../c', headers: {}, body: '' },
+      { accessKeyId: AK, secretKey: SK },
+      '20250101T000000Z'
+    )
     const plain = signatureFor({ method: 'GET', url: 'http://h/v1/a/c', headers: {}, body: '' }, { accessKeyId: AK, secretKey: SK }, '20250101T000000Z')
     expect(withDots.authorization).toBe(plain.authorization)
   })

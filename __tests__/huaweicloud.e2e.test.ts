@@ -1,16 +1,7 @@
 // The bundled action (dist/index.js) run as the Actions runner runs it, against the Huawei Cloud
 // IAM Identity Center emulator, which checks every request's AK/SK signature itself.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import {
-  HW_AK,
-  HW_SECURITY_TOKEN,
-  HW_SK,
-  HW_STORE_ID,
-  HW_TEMP_AK,
-  HW_TEMP_SK,
-  HuaweiCloudEmulator,
-  makeUsers
-} from './emulators/huaweicloud/index.js'
+import { HW_AK, HW_SECURITY_TOKEN, HW_SK, HW_STORE_ID, HW_TEMP_AK, HW_TEMP_SK, HuaweiCloudEmulator, makeUsers } from './emulators/huaweicloud/index.js'
 import { runAction, visibleLog } from './helpers/run-action.js'
 import { signRequest } from '../src/providers/huaweicloud/signer.js'
 
@@ -45,7 +36,16 @@ function inputs(extra: Record<string, string>): Record<string, string> {
   }
 }
 
-type Result = { id: string; outcome: string; reason?: string; status?: number; code?: string; message?: string; requestId?: string; details?: Record<string, unknown> }
+type Result = {
+  id: string
+  outcome: string
+  reason?: string
+  status?: number
+  code?: string
+  message?: string
+  requestId?: string
+  details?: Record<string, unknown>
+}
 const resultOf = (report: { results: Result[] }, id: string): Result | undefined => report.results.find((r) => r.id === id)
 const posts = () => emu.requests.filter((r) => r.method === 'POST')
 
@@ -82,7 +82,11 @@ describe('huaweicloud end to end', () => {
     expect(emu.deleteCalls.map((c) => c.sessionIds.length).sort()).toEqual([1, 1, 2, 2, 2])
     for (const n of [2, 3, 7]) {
       const sent = emu.deleteCalls.filter((c) => c.userId === user(n).user_id).flatMap((c) => c.sessionIds)
-      expect(sent.sort()).toEqual(user(n).sessions.map((s) => s.session_id).sort())
+      expect(sent.sort()).toEqual(
+        user(n)
+          .sessions.map((s) => s.session_id)
+          .sort()
+      )
       expect(emu.sessionIds(user(n).user_id)).toEqual([])
     }
     for (const n of [1, 5, 6]) expect(emu.sessionIds(user(n).user_id)).toHaveLength(n % 4)
@@ -143,7 +147,9 @@ describe('huaweicloud end to end', () => {
   })
 
   it('signs with temporary credentials: X-Security-Token sent, signed and never shown', async () => {
-    const r = await runAction({ inputs: inputs({ 'access-key-id': HW_TEMP_AK, token: HW_TEMP_SK, 'security-token': HW_SECURITY_TOKEN, targets: ids(1, 2).join('\n') }) })
+    const r = await runAction({
+      inputs: inputs({ 'access-key-id': HW_TEMP_AK, token: HW_TEMP_SK, 'security-token': HW_SECURITY_TOKEN, targets: ids(1, 2).join('\n') })
+    })
     expect(r.code).toBe(0)
     expect(emu.authFailures).toEqual([])
     expect(r.outputs['terminated-count']).toBe('2')
@@ -168,7 +174,13 @@ describe('huaweicloud end to end', () => {
       [
         { kind: 'throttle' },
         { kind: 'status', status: 409 },
-        { kind: 'custom', respond: () => ({ status: 429, body: { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached: policy ip over ratelimit', request_id: 'r1' } }) },
+        {
+          kind: 'custom',
+          respond: () => ({
+            status: 429,
+            body: { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached: policy ip over ratelimit', request_id: 'r1' }
+          })
+        },
         { kind: 'status', status: 409 }
       ],
       (q) => q.method === 'POST'
@@ -306,7 +318,10 @@ describe('huaweicloud emulator signature check', () => {
   it('rejects a wrong key, a changed header, a changed query and a stale date with the gateway 401 body', async () => {
     const path = `/v1/identity-stores/${HW_STORE_ID}/users?limit=5`
     const wrong = await call(path, 'x'.repeat(40))
-    expect(wrong).toMatchObject({ status: 401, body: { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information: verify aksk signature fail' } })
+    expect(wrong).toMatchObject({
+      status: 401,
+      body: { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information: verify aksk signature fail' }
+    })
     expect(wrong.body.request_id).toMatch(/^[0-9a-f]{32}$/)
     expect((await call(path, HW_SK, (h) => (h.accept = 'text/html'))).status).toBe(401)
     const headers: Record<string, string> = { accept: 'application/json' }

@@ -57,7 +57,11 @@ describe('iproyal end to end', () => {
     expect(r.outputs['failed-count']).toBe('0')
     expect(targets.every((h) => emu.subUsers.get(h)?.sessions === 0)).toBe(true)
     expect(r.report.results).toHaveLength(230)
-    expect(r.report.context).toMatchObject({ actor: 'octo-admin', repository: 'acme/it-automation', runUrl: 'https://github.com/acme/it-automation/actions/runs/4242' })
+    expect(r.report.context).toMatchObject({
+      actor: 'octo-admin',
+      repository: 'acme/it-automation',
+      runUrl: 'https://github.com/acme/it-automation/actions/runs/4242'
+    })
     expect(visibleLog(r.stdout)).toMatch(/batch \d\/3 done, \d+\/230 targets/)
   })
 

@@ -17,7 +17,16 @@ describe('shared rate limiter', () => {
   it('keeps every worker together within rate-limit', async () => {
     const targets = [...emu.subUsers.keys()].slice(0, 30)
     const r = await runAction({
-      inputs: { provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': baseUrl, targets: targets.join(','), 'batch-size': '1', concurrency: '8', 'rate-limit': '600', 'max-targets': '100' }
+      inputs: {
+        provider: 'iproyal',
+        token: IPROYAL_TOKEN,
+        'base-url': baseUrl,
+        targets: targets.join(','),
+        'batch-size': '1',
+        concurrency: '8',
+        'rate-limit': '600',
+        'max-targets': '100'
+      }
     })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('30')
@@ -34,7 +43,16 @@ describe('shared rate limiter', () => {
     emu.server.latencyMs = 120
     emu.server.setFaultRate(0.3, [{ kind: 'status', status: 503 }], { match: isDelete, seed: 5 })
     const r = await runAction({
-      inputs: { provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': baseUrl, targets: targets.join(','), 'batch-size': '1', concurrency: '3', 'rate-limit': '6000', 'max-targets': '100' }
+      inputs: {
+        provider: 'iproyal',
+        token: IPROYAL_TOKEN,
+        'base-url': baseUrl,
+        targets: targets.join(','),
+        'batch-size': '1',
+        concurrency: '3',
+        'rate-limit': '6000',
+        'max-targets': '100'
+      }
     })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('24')
@@ -49,7 +67,16 @@ describe('shared rate limiter', () => {
     let seen = 0
     emu.server.queueFaults([{ kind: 'throttle', retryAfter: 'seconds', seconds: 2 }], (q) => isDelete(q) && ++seen === 4)
     const r = await runAction({
-      inputs: { provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': baseUrl, targets: targets.join(','), 'batch-size': '1', concurrency: '6', 'rate-limit': '1200', 'max-targets': '100' }
+      inputs: {
+        provider: 'iproyal',
+        token: IPROYAL_TOKEN,
+        'base-url': baseUrl,
+        targets: targets.join(','),
+        'batch-size': '1',
+        concurrency: '6',
+        'rate-limit': '1200',
+        'max-targets': '100'
+      }
     })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('16')

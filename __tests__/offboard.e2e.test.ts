@@ -113,7 +113,9 @@ describe('offboard everywhere', () => {
     ] as Array<[Record<string, string>, string]>) {
       const r = await stage('prepare', { PEOPLE: people(), PROVIDERS: providersWithBox(), ...secrets, ...over })
       expect(r.code).not.toBe(0)
-      const errors = visibleLog(r.stdout).split('\n').filter((l: string) => l.startsWith('::error::'))
+      const errors = visibleLog(r.stdout)
+        .split('\n')
+        .filter((l: string) => l.startsWith('::error::'))
       expect(errors).toHaveLength(1)
       expect(errors[0]).toContain(`Input '${input}'`)
     }
@@ -139,7 +141,12 @@ describe('offboard everywhere', () => {
     expect(plan.summary).toContain(plan.outputs['combined-hash'])
     for (const h of Object.values(hashes)) expect(plan.summary).toContain(h as string)
     const rows = plan.report.rows as Array<{ person?: string; provider: string; outcome: string }>
-    expect(rows.filter((r) => r.person === 'bob@example.com').map((r) => `${r.provider}:${r.outcome}`).sort()).toEqual(['box:no account', 'denovolab:planned'])
+    expect(
+      rows
+        .filter((r) => r.person === 'bob@example.com')
+        .map((r) => `${r.provider}:${r.outcome}`)
+        .sort()
+    ).toEqual(['box:no account', 'denovolab:planned'])
     // Each provider's log is one group; the secrets never show.
     expect(plan.stdout).toContain('::group::box (exit code 0)')
     for (const s of Object.values(secrets)) expect(visibleLog(plan.stdout)).not.toContain(s)
@@ -154,7 +161,12 @@ describe('offboard everywhere', () => {
     expect(hw.requests.filter((q) => q.method === 'POST')).toHaveLength(1)
     expect(run.summary).toContain('(matches)')
     const rows = run.report.rows as Array<{ person?: string; provider: string; outcome: string }>
-    expect(rows.filter((r) => r.person === 'user1@example.com').map((r) => `${r.provider}:${r.outcome}`).sort()).toEqual(['box:accepted', 'denovolab:terminated', 'huaweicloud:terminated'])
+    expect(
+      rows
+        .filter((r) => r.person === 'user1@example.com')
+        .map((r) => `${r.provider}:${r.outcome}`)
+        .sort()
+    ).toEqual(['box:accepted', 'denovolab:terminated', 'huaweicloud:terminated'])
     expect(run.report).toMatchObject({ stage: 'execute', actor: 'octo-admin', runUrl: 'https://github.com/acme/it-automation/actions/runs/77' })
   })
 
@@ -175,7 +187,10 @@ describe('offboard everywhere', () => {
   it('refuses everything when the approved outputs do not add up (missing or altered hashes)', async () => {
     const plan = await stage('plan', { PEOPLE: people(), PROVIDERS: providersWithBox(), ...secrets })
     const altered = { ...JSON.parse(plan.outputs.hashes), box: 'f'.repeat(64) }
-    for (const env of [{ ...approvedFrom(plan), APPROVED_HASHES: JSON.stringify(altered) }, { ...approvedFrom(plan), APPROVED_COMBINED_HASH: '' }]) {
+    for (const env of [
+      { ...approvedFrom(plan), APPROVED_HASHES: JSON.stringify(altered) },
+      { ...approvedFrom(plan), APPROVED_COMBINED_HASH: '' }
+    ]) {
       const run = await stage('execute', { PEOPLE: people(), PROVIDERS: providersWithBox(), ...secrets, ...env })
       expect(run.code).not.toBe(0)
     }

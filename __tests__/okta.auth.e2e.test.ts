@@ -62,7 +62,9 @@ describe('okta service app (private_key_jwt)', () => {
     const maskAt = lines.indexOf(`::add-mask::${minted[0]}`)
     expect(maskAt).toBeGreaterThanOrEqual(0)
     expect(lines.findIndex((l) => l.includes('plan:'))).toBeGreaterThan(maskAt)
-    expect(visibleLog(r.stdout)).toMatch(/minted an Okta access token for service app 0oaEmuLatorSvcApp01 \(key [A-Za-z0-9_-]{12}, RS256; scopes okta\.users\.manage okta\.users\.read; masked\)/)
+    expect(visibleLog(r.stdout)).toMatch(
+      /minted an Okta access token for service app 0oaEmuLatorSvcApp01 \(key [A-Za-z0-9_-]{12}, RS256; scopes okta\.users\.manage okta\.users\.read; masked\)/
+    )
     for (const text of shown(r)) {
       expect(text).not.toContain(minted[0])
       expect(text).not.toContain(form.client_assertion)
@@ -88,7 +90,10 @@ describe('okta service app (private_key_jwt)', () => {
   it('a token that expires mid-run is minted again once; the run goes on; both tokens are masked', async () => {
     // 12 API calls (6 lookups, 6 DELETEs): the first token dies after its 8th.
     emu.expireAccessTokensAfterRequests = 8
-    const targets = users.slice(0, 6).map((x) => x.id).join('\n')
+    const targets = users
+      .slice(0, 6)
+      .map((x) => x.id)
+      .join('\n')
     const r = await runAction({ inputs: appInputs({ targets, concurrency: '1' }) })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('6')
@@ -123,7 +128,9 @@ describe('okta service app (private_key_jwt)', () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
     const r = await runAction({ inputs: appInputs({ token: other, targets: users[0].id }) })
     expect(r.code).not.toBe(0)
-    expect(r.report.error).toContain('HTTP 401, code invalid_client: minting an Okta access token for service app 0oaEmuLatorSvcApp01 failed: The client_assertion signature is invalid.')
+    expect(r.report.error).toContain(
+      'HTTP 401, code invalid_client: minting an Okta access token for service app 0oaEmuLatorSvcApp01 failed: The client_assertion signature is invalid.'
+    )
     expect(r.report.error).toContain('check client-id')
     expect(emu.apiRequests()).toHaveLength(0)
     for (const text of shown(r)) for (const line of pemLines(other)) expect(text).not.toContain(line)
@@ -145,14 +152,30 @@ describe('okta bad inputs: one clear error, nothing sent', () => {
     ['no base-url', { 'base-url': '', targets: 'a@example.com' }, "Input 'base-url': is required for okta"],
     ['base-url with /api/v1', { 'base-url': 'http://127.0.0.1:1/api/v1', targets: 'a@example.com' }, "Input 'base-url'"],
     ['a bare group id in auto', { targets: '00g1emaKYZTWRYYRRTSK' }, 'is an Okta group id; a group is targeted as group:00g1emaKYZTWRYYRRTSK'],
-    ['a login as user-id', { 'target-type': 'user-id', targets: 'a@example.com' }, "Input 'targets': \"a@example.com\" is not a valid user-id"],
-    ['a private key without client-id', { token: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----', targets: 'a@example.com' }, "Input 'client-id': is empty, but token holds a private key"],
+    ['a login as user-id', { 'target-type': 'user-id', targets: 'a@example.com' }, 'Input \'targets\': "a@example.com" is not a valid user-id'],
+    [
+      'a private key without client-id',
+      { token: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----', targets: 'a@example.com' },
+      "Input 'client-id': is empty, but token holds a private key"
+    ],
     ['an API token with client-id', { 'client-id': OKTA_CLIENT_ID, targets: 'a@example.com' }, "Input 'token': is not a private key"],
-    ['a public key with client-id', { 'client-id': OKTA_CLIENT_ID, token: '{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}', targets: 'a@example.com' }, "Input 'token': is a public JWK"],
+    [
+      'a public key with client-id',
+      {
+        'client-id': OKTA_CLIENT_ID,
+        token: '{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}',
+        targets: 'a@example.com'
+      },
+      "Input 'token': is a public JWK"
+    ],
     ['SSWS in the token', { token: `SSWS ${OKTA_API_TOKEN}`, targets: 'a@example.com' }, "Input 'token': starts with an authorization scheme"],
     ['revoke-tokens not a boolean', { 'revoke-tokens': 'maybe', targets: 'a@example.com' }, "Input 'revoke-tokens'"],
-    ['an unknown filter key', { filter: 'q=alice' }, "Input 'filter': unknown key \"q\" for okta"],
-    ['auth-base-url', { 'auth-base-url': 'https://acme.okta.com', targets: 'a@example.com' }, "Input 'auth-base-url': is set, but okta has no separate authentication host"]
+    ['an unknown filter key', { filter: 'q=alice' }, 'Input \'filter\': unknown key "q" for okta'],
+    [
+      'auth-base-url',
+      { 'auth-base-url': 'https://acme.okta.com', targets: 'a@example.com' },
+      "Input 'auth-base-url': is set, but okta has no separate authentication host"
+    ]
   ]
   it.each(cases)('%s', async (_name, extra, message) => {
     const r = await runAction({ inputs: inputs(extra) })

@@ -11,12 +11,23 @@ import { runAction } from './helpers/run-action.js'
 type Proxy = Awaited<ReturnType<typeof startContractProxy>>
 
 const users = makeUsers(700)
-const sales = makeGroup(1, 'Sales', users.filter((u) => u.profile.department === 'Sales').map((u) => u.id))
+const sales = makeGroup(
+  1,
+  'Sales',
+  users.filter((u) => u.profile.department === 'Sales').map((u) => u.id)
+)
 const emu = new OktaEmulator({ users, groups: [sales] })
 let proxy: Proxy
 
 /** Every operation of the slices, as `METHOD /template`. */
-const OPERATIONS = ['POST /oauth2/v1/token', 'GET /api/v1/users', 'GET /api/v1/users/{id}', 'DELETE /api/v1/users/{userId}/sessions', 'GET /api/v1/groups/{groupId}', 'GET /api/v1/groups/{groupId}/users']
+const OPERATIONS = [
+  'POST /oauth2/v1/token',
+  'GET /api/v1/users',
+  'GET /api/v1/users/{id}',
+  'DELETE /api/v1/users/{userId}/sessions',
+  'GET /api/v1/groups/{groupId}',
+  'GET /api/v1/groups/{groupId}/users'
+]
 const covered = new Set<string>()
 
 function operationOf(method: string, rawPath: string): string {
@@ -65,7 +76,9 @@ describe("okta: every request the action sends is allowed by Okta's published Op
     const c = await checked()
     expect(c.request).toEqual([])
     expect(c.response).toEqual([])
-    expect(new Set(c.seen)).toEqual(new Set(['GET /api/v1/users/{id}', 'GET /api/v1/groups/{groupId}', 'GET /api/v1/groups/{groupId}/users', 'DELETE /api/v1/users/{userId}/sessions']))
+    expect(new Set(c.seen)).toEqual(
+      new Set(['GET /api/v1/users/{id}', 'GET /api/v1/groups/{groupId}', 'GET /api/v1/groups/{groupId}/users', 'DELETE /api/v1/users/{userId}/sessions'])
+    )
   })
 
   it('revoke-tokens false, and many targets resolved from the user list over several pages', async () => {
@@ -78,7 +91,12 @@ describe("okta: every request the action sends is allowed by Okta's published Op
     expect(c.request).toEqual([])
     expect(c.response).toEqual([])
     // Three list pages (600 of the 700 users), then the 4 ids past them looked up one by one.
-    expect(emu.apiRequests().filter((q) => q.path === '/api/v1/users').map((q) => q.query.has('after'))).toEqual([false, true, true])
+    expect(
+      emu
+        .apiRequests()
+        .filter((q) => q.path === '/api/v1/users')
+        .map((q) => q.query.has('after'))
+    ).toEqual([false, true, true])
     expect(emu.apiRequests().filter((q) => /^\/api\/v1\/users\/[^/]+$/.test(q.path))).toHaveLength(4)
   })
 
@@ -98,7 +116,14 @@ describe("okta: every request the action sends is allowed by Okta's published Op
 
   it('service app: the token request and the calls made with the minted token', async () => {
     const keys = emu.appKeys as NonNullable<OktaEmulator['appKeys']>
-    const r = await runAction({ inputs: inputs({ 'client-id': OKTA_CLIENT_ID, token: JSON.stringify(keys.ec.privateJwk), targets: `${users[3].id}\nuser5@example.com\ngroup:${sales.id}`, 'max-targets': '500' }) })
+    const r = await runAction({
+      inputs: inputs({
+        'client-id': OKTA_CLIENT_ID,
+        token: JSON.stringify(keys.ec.privateJwk),
+        targets: `${users[3].id}\nuser5@example.com\ngroup:${sales.id}`,
+        'max-targets': '500'
+      })
+    })
     expect(r.code).toBe(0)
     const c = await checked()
     expect(c.request).toEqual([])
@@ -107,7 +132,10 @@ describe("okta: every request the action sends is allowed by Okta's published Op
   })
 
   it('the check can fail: a DELETE with oauthTokens that is not a boolean is flagged', async () => {
-    const res = await fetch(`${proxy.origin}/api/v1/users/${users[0].id}/sessions?oauthTokens=yes`, { method: 'DELETE', headers: { authorization: `SSWS ${OKTA_API_TOKEN}` } })
+    const res = await fetch(`${proxy.origin}/api/v1/users/${users[0].id}/sessions?oauthTokens=yes`, {
+      method: 'DELETE',
+      headers: { authorization: `SSWS ${OKTA_API_TOKEN}` }
+    })
     await res.text()
     await proxy.settle()
     expect(proxy.requestViolations().length).toBeGreaterThan(0)

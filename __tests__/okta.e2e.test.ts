@@ -9,7 +9,11 @@ import { runAction, visibleLog } from './helpers/run-action.js'
 const users = makeUsers(1_100, { status: (i) => (i % 50 === 49 ? 'DEPROVISIONED' : 'ACTIVE') })
 users[4].adminRole = 'SUPER_ADMIN'
 const sales = makeGroup(1, 'Sales', [users[0].id, users[4].id, users[8].id])
-const big = makeGroup(2, 'Everyone', users.slice(0, 1_050).map((u) => u.id))
+const big = makeGroup(
+  2,
+  'Everyone',
+  users.slice(0, 1_050).map((u) => u.id)
+)
 const empty = makeGroup(3, 'Nobody', [])
 const emu = new OktaEmulator({ users, groups: [sales, big, empty] })
 let org = ''
@@ -20,7 +24,19 @@ beforeAll(async () => {
 afterAll(() => emu.stop())
 beforeEach(() => emu.reset())
 
-type Result = { id: string; kind: string; label?: string; outcome: string; reason?: string; status?: number; code?: string; message?: string; requestId?: string; unresolved?: boolean; details?: Record<string, unknown> }
+type Result = {
+  id: string
+  kind: string
+  label?: string
+  outcome: string
+  reason?: string
+  status?: number
+  code?: string
+  message?: string
+  requestId?: string
+  unresolved?: boolean
+  details?: Record<string, unknown>
+}
 type Run = Awaited<ReturnType<typeof runAction>>
 
 function inputs(extra: Record<string, string>): Record<string, string> {
@@ -34,20 +50,29 @@ const u = (i: number) => users[i]
 describe('okta end to end (API token)', () => {
   it('dry run resolves ids and logins (any case) with name, login and status, reports unknown ones with E0000007, sends no DELETE', async () => {
     const unknownId = oktaId('00u', 999_999)
-    const r = await runAction({ inputs: inputs({ targets: `${u(0).id}\nUSER2@example.com\n${unknownId}\nnobody@example.com\n${u(49).id}`, 'dry-run': 'true', 'if-unresolved': 'skip' }) })
+    const r = await runAction({
+      inputs: inputs({ targets: `${u(0).id}\nUSER2@example.com\n${unknownId}\nnobody@example.com\n${u(49).id}`, 'dry-run': 'true', 'if-unresolved': 'skip' })
+    })
     expect(r.code).toBe(0)
     expect(emu.sessionRequests()).toHaveLength(0)
     expect(emu.server.mutating()).toHaveLength(0)
     expect(r.outputs['planned-count']).toBe('3')
     expect(JSON.parse(r.outputs.targets)).toEqual([u(0).id, u(1).id, u(49).id])
-    expect(byId(r, u(1).id)).toMatchObject({ kind: 'user-id', label: 'User 2', outcome: 'planned', details: { login: 'user2@example.com', status: 'ACTIVE', given: 'USER2@example.com' } })
+    expect(byId(r, u(1).id)).toMatchObject({
+      kind: 'user-id',
+      label: 'User 2',
+      outcome: 'planned',
+      details: { login: 'user2@example.com', status: 'ACTIVE', given: 'USER2@example.com' }
+    })
     expect(byId(r, u(49).id)?.details?.status).toBe('DEPROVISIONED')
     expect(byId(r, unknownId)).toMatchObject({ outcome: 'skipped', unresolved: true })
     expect(byId(r, unknownId)?.reason).toContain('no Okta user with this id (HTTP 404, code E0000007: Not found: Resource not found')
     expect(byId(r, 'nobody@example.com')?.reason).toContain('code E0000007')
     // One GET /users/{id or login} each, with the API token.
     const lookups = emu.apiRequests()
-    expect(lookups.map((q) => q.path).sort()).toEqual([u(0).id, 'USER2%40example.com', unknownId, 'nobody%40example.com', u(49).id].map((k) => `/api/v1/users/${k}`).sort())
+    expect(lookups.map((q) => q.path).sort()).toEqual(
+      [u(0).id, 'USER2%40example.com', unknownId, 'nobody%40example.com', u(49).id].map((k) => `/api/v1/users/${k}`).sort()
+    )
     for (const q of lookups) expect(q.headers.authorization).toBe(`SSWS ${OKTA_API_TOKEN}`)
     expect(r.summary).toContain('User 2')
   })
@@ -90,7 +115,15 @@ describe('okta end to end (API token)', () => {
 
   it('groups: members (paged by the Link after cursor) become the plan; unknown and empty groups are skipped', async () => {
     const unknown = oktaId('00g', 777)
-    const dry = await runAction({ inputs: inputs({ 'target-type': 'group-id', targets: `${big.id}\n${unknown}\n${empty.id}`, 'dry-run': 'true', 'max-targets': '2000', 'if-unresolved': 'skip' }) })
+    const dry = await runAction({
+      inputs: inputs({
+        'target-type': 'group-id',
+        targets: `${big.id}\n${unknown}\n${empty.id}`,
+        'dry-run': 'true',
+        'max-targets': '2000',
+        'if-unresolved': 'skip'
+      })
+    })
     expect(dry.code).toBe(0)
     expect(dry.outputs['planned-count']).toBe('1050')
     const pages = emu.apiRequests().filter((q) => q.path === `/api/v1/groups/${big.id}/users`)
@@ -176,7 +209,7 @@ describe('okta end to end (API token)', () => {
     expect(r.summary).toContain('User 598')
   })
 
-  it('per-target failures carry Okta\'s errorCode, errorSummary and errorId: a help desk admin may not clear an admin\'s sessions', async () => {
+  it("per-target failures carry Okta's errorCode, errorSummary and errorId: a help desk admin may not clear an admin's sessions", async () => {
     const r = await runAction({ inputs: inputs({ token: OKTA_HELPDESK_API_TOKEN, targets: `${u(3).id}\n${u(4).id}\n${u(5).id}` }) })
     expect(r.code).not.toBe(0) // fail-on: any
     expect(r.outputs['terminated-count']).toBe('2')
@@ -213,7 +246,10 @@ describe('okta rate limits', () => {
     emu.rateLimitWindowMs = 1000
     emu.principalPercent = 100
     emu.rateLimits.sessions = 5
-    const targets = users.slice(0, 14).map((x) => x.id).join('\n')
+    const targets = users
+      .slice(0, 14)
+      .map((x) => x.id)
+      .join('\n')
     const r = await runAction({ inputs: inputs({ targets }) })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('14')
@@ -232,13 +268,21 @@ describe('okta rate limits', () => {
       ],
       (q) => q.method === 'DELETE'
     )
-    const targets = users.slice(0, 4).map((x) => x.id).join('\n')
+    const targets = users
+      .slice(0, 4)
+      .map((x) => x.id)
+      .join('\n')
     const r = await runAction({ inputs: inputs({ targets }) })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('4')
     const throttled = emu.tooManyRequests()
     expect(throttled).toHaveLength(2)
-    expect(emu.revokedUserIds().sort()).toEqual(users.slice(0, 4).map((x) => x.id).sort())
+    expect(emu.revokedUserIds().sort()).toEqual(
+      users
+        .slice(0, 4)
+        .map((x) => x.id)
+        .sort()
+    )
     // The refused user was retried after the reset the 429 named (at least a second ahead), not at once.
     const first = throttled[0]
     const retry = emu.sessionRequests().find((q) => q.path === first.path && q.at > first.at)

@@ -19,7 +19,17 @@ import { startContractProxy } from './helpers/contract-proxy.js'
 
 const users = makeUsers(2_050, { status: (i) => (i % 100 === 99 ? 'DEPROVISIONED' : i % 100 === 98 ? 'SUSPENDED' : 'ACTIVE') })
 users[2].adminRole = 'SUPER_ADMIN'
-const isaac: (typeof users)[number] = { id: oktaId('00u', 90001), profile: { login: 'Isaac.Brock@Example.com', email: 'isaac.brock@example.com', firstName: 'Isaac', lastName: 'Brock', department: 'Engineering', costCenter: 'R&D' } }
+const isaac: (typeof users)[number] = {
+  id: oktaId('00u', 90001),
+  profile: {
+    login: 'Isaac.Brock@Example.com',
+    email: 'isaac.brock@example.com',
+    firstName: 'Isaac',
+    lastName: 'Brock',
+    department: 'Engineering',
+    costCenter: 'R&D'
+  }
+}
 const salesIds = users.filter((u) => u.profile.department === 'Sales').map((u) => u.id)
 const sales = makeGroup(1, 'Sales', salesIds.slice(0, 450))
 const emptyGroup = makeGroup(2, 'Nobody', [])
@@ -80,7 +90,17 @@ async function freshWindow(windowMs: number, margin = 300): Promise<void> {
   if (left < margin) await sleep(left + 5)
 }
 
-type ClaimOpts = { alg?: string; kid?: string | null; iss?: string; sub?: string; aud?: string; exp?: number | null; iat?: number; jti?: string | null; key?: CryptoKey | Uint8Array }
+type ClaimOpts = {
+  alg?: string
+  kid?: string | null
+  iss?: string
+  sub?: string
+  aud?: string
+  exp?: number | null
+  iat?: number
+  jti?: string | null
+  key?: CryptoKey | Uint8Array
+}
 async function assertion(o: ClaimOpts = {}): Promise<string> {
   const keys = emu.appKeys!
   const alg = o.alg ?? 'RS256'
@@ -88,7 +108,11 @@ async function assertion(o: ClaimOpts = {}): Promise<string> {
   const kid = o.kid === undefined ? (alg.startsWith('ES') ? keys.ec.kid : keys.rsa.kid) : o.kid
   const now = Math.floor(Date.now() / 1000)
   let jwt = new SignJWT({}).setProtectedHeader(kid === null ? { alg } : { alg, kid })
-  jwt = jwt.setIssuer(o.iss ?? OKTA_CLIENT_ID).setSubject(o.sub ?? OKTA_CLIENT_ID).setAudience(o.aud ?? `${org}/oauth2/v1/token`).setIssuedAt(o.iat ?? now)
+  jwt = jwt
+    .setIssuer(o.iss ?? OKTA_CLIENT_ID)
+    .setSubject(o.sub ?? OKTA_CLIENT_ID)
+    .setAudience(o.aud ?? `${org}/oauth2/v1/token`)
+    .setIssuedAt(o.iat ?? now)
   if (o.exp !== null) jwt = jwt.setExpirationTime(o.exp ?? now + 300)
   if (o.jti !== null) jwt = jwt.setJti(o.jti ?? `jti-${Math.random().toString(36).slice(2)}`)
   return jwt.sign(key)
@@ -108,7 +132,13 @@ async function mint(scope = 'okta.users.manage okta.groups.read'): Promise<strin
 
 function expectOktaError(r: Answer, status: number, code: string): void {
   expect(r.status).toBe(status)
-  expect(r.body).toEqual({ errorCode: code, errorSummary: expect.any(String), errorLink: code, errorId: expect.stringMatching(/^oae\w+$/), errorCauses: expect.any(Array) })
+  expect(r.body).toEqual({
+    errorCode: code,
+    errorSummary: expect.any(String),
+    errorLink: code,
+    errorId: expect.stringMatching(/^oae\w+$/),
+    errorCauses: expect.any(Array)
+  })
   expect(r.headers.get('x-okta-request-id')).toMatch(/^req\w+$/)
 }
 
@@ -116,7 +146,16 @@ describe('data builders', () => {
   it('build 10,000+ users and an emulator over them quickly', () => {
     const t0 = Date.now()
     const many = makeUsers(12_000)
-    const big = new OktaEmulator({ users: many, groups: [makeGroup(9, 'All', many.map((u) => u.id))] })
+    const big = new OktaEmulator({
+      users: many,
+      groups: [
+        makeGroup(
+          9,
+          'All',
+          many.map((u) => u.id)
+        )
+      ]
+    })
     expect(Date.now() - t0).toBeLessThan(1500)
     expect(big.users.size).toBe(12_000)
     expect(new Set(many.map((u) => u.id)).size).toBe(12_000)
@@ -189,7 +228,10 @@ describe('token endpoint: client_credentials with private_key_jwt', () => {
     }
     const replay = await assertion({ jti: 'once' })
     expect((await token(tokenForm({ ...base(), client_assertion: replay }))).status).toBe(200)
-    expect((await token(tokenForm({ ...base(), client_assertion: replay }))).body).toEqual({ error: 'invalid_client', error_description: 'The client_assertion token has already been used.' })
+    expect((await token(tokenForm({ ...base(), client_assertion: replay }))).body).toEqual({
+      error: 'invalid_client',
+      error_description: 'The client_assertion token has already been used.'
+    })
     expect((await token(tokenForm({ ...base(), client_assertion: 'not.a.jwt' }))).body.error_description).toBe('The parsing of the client_assertion failed.')
     expect(emu.accessTokens.size).toBe(1)
   })
@@ -204,7 +246,12 @@ describe('token endpoint: client_credentials with private_key_jwt', () => {
     }
     await expectOAuth(token(tokenForm({ ...base(), grant_type: 'password', client_assertion: a })), 400, 'unsupported_grant_type')
     await expectOAuth(token(tokenForm({ scope: 'okta.users.manage', client_assertion_type: JWT_BEARER, client_assertion: a })), 400, 'invalid_request')
-    await expectOAuth(token(tokenForm({ ...base(), client_assertion_type: 'urn:x', client_assertion: a })), 400, 'invalid_request', 'The client_assertion_type is invalid.')
+    await expectOAuth(
+      token(tokenForm({ ...base(), client_assertion_type: 'urn:x', client_assertion: a })),
+      400,
+      'invalid_request',
+      'The client_assertion_type is invalid.'
+    )
     await expectOAuth(token(tokenForm({ grant_type: 'client_credentials', scope: 'okta.users.manage' })), 401, 'invalid_client', 'No client credentials found.')
     await expectOAuth(
       token(tokenForm({ grant_type: 'client_credentials', scope: 'okta.users.manage', client_id: OKTA_CLIENT_ID, client_secret: 's3cret' })),
@@ -215,7 +262,12 @@ describe('token endpoint: client_credentials with private_key_jwt', () => {
     await expectOAuth(token(tokenForm({ ...base(), client_assertion: a, client_secret: 'x' })), 401, 'invalid_request')
     await expectOAuth(token(tokenForm({ ...base(), scope: '', client_assertion: await assertion() })), 400, 'invalid_scope', 'No scopes were requested.')
     await expectOAuth(token(tokenForm({ ...base(), scope: 'users:write', client_assertion: await assertion() })), 400, 'invalid_scope')
-    await expectOAuth(token(tokenForm({ ...base(), scope: 'okta.apps.manage', client_assertion: await assertion() })), 400, 'consent_required', 'You are not allowed any of the requested scopes.')
+    await expectOAuth(
+      token(tokenForm({ ...base(), scope: 'okta.apps.manage', client_assertion: await assertion() })),
+      400,
+      'consent_required',
+      'You are not allowed any of the requested scopes.'
+    )
     await expectOAuth(token(JSON.stringify({ ...base(), client_assertion: await assertion() }), { 'content-type': 'application/json' }), 400, 'invalid_request')
     await expectOAuth(token(`${tokenForm({ ...base(), client_assertion: await assertion() })}&scope=okta.users.read`), 400, 'invalid_request')
     expect(emu.accessTokens.size).toBe(0)
@@ -489,7 +541,12 @@ describe("through Prism, against Okta's OpenAPI description", () => {
       'POST',
       '/oauth2/v1/token',
       { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      tokenForm({ grant_type: 'client_credentials', scope: 'okta.users.manage okta.groups.read', client_assertion_type: JWT_BEARER, client_assertion: await assertion({ aud: `${p}/oauth2/v1/token` }) }),
+      tokenForm({
+        grant_type: 'client_credentials',
+        scope: 'okta.users.manage okta.groups.read',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: await assertion({ aud: `${p}/oauth2/v1/token` })
+      }),
       p
     )
     expect(tok.status).toBe(200)
@@ -519,6 +576,8 @@ describe("through Prism, against Okta's OpenAPI description", () => {
     await get(`/api/v1/users/${users[0].id}`, {}, proxy.origin)
     await proxy.settle()
     const messages = proxy.requestViolations().map((v) => v.message)
-    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/oauthtokens must be boolean/i), 'Selected route not found', 'Invalid security scheme used']))
+    expect(messages).toEqual(
+      expect.arrayContaining([expect.stringMatching(/oauthtokens must be boolean/i), 'Selected route not found', 'Invalid security scheme used'])
+    )
   })
 })

@@ -148,7 +148,9 @@ describe('expected-plan-hash binds an execution to the approved plan', () => {
     const listed = ['h000002use', 'h000020use', 'h000021use']
     const first = await runAction({ inputs: inputs({ filter: '', targets: listed.join('\n'), 'dry-run': 'true' }) })
     emu.server.reset()
-    const r = await runAction({ inputs: inputs({ filter: '', targets: [...listed].reverse().join(','), 'expected-count': '3', 'expected-plan-hash': first.outputs['plan-hash'] }) })
+    const r = await runAction({
+      inputs: inputs({ filter: '', targets: [...listed].reverse().join(','), 'expected-count': '3', 'expected-plan-hash': first.outputs['plan-hash'] })
+    })
     expect(r.code).toBe(0)
     expect(r.outputs['terminated-count']).toBe('3')
   })

@@ -41,7 +41,10 @@ async function contextFor(overrides: Partial<RunSettings>): Promise<ProviderCont
     validate: ({ targets }) => targets,
     start(ctx) {
       seen = ctx as ProviderContext
-      return { plan: async (request) => request.targets.map((id) => ({ id, kind: 'id' })), execute: async (batch) => batch.map((e) => ({ id: e.id, outcome: 'terminated' as const })) }
+      return {
+        plan: async (request) => request.targets.map((id) => ({ id, kind: 'id' })),
+        execute: async (batch) => batch.map((e) => ({ id: e.id, outcome: 'terminated' as const }))
+      }
     }
   })
   const settings: RunSettings = {
@@ -85,7 +88,7 @@ async function contextFor(overrides: Partial<RunSettings>): Promise<ProviderCont
 }
 
 describe('ProviderContext', () => {
-  it('carries the run\'s max-retries, as the HTTP client applies it', async () => {
+  it("carries the run's max-retries, as the HTTP client applies it", async () => {
     expect((await contextFor({ maxRetries: 0 })).maxRetries).toBe(0)
     expect((await contextFor({ maxRetries: 7 })).maxRetries).toBe(7)
   })

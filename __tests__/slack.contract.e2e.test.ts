@@ -46,7 +46,9 @@ async function checked(): Promise<{ request: Violation[]; response: Violation[];
 
 describe("slack: every request the action sends is allowed by Slack's published description (resetBulk aside)", () => {
   it('emails and ids with session-scope web: lookups as GET ?email=, one resetBulk', async () => {
-    const r = await runAction({ inputs: inputs({ targets: 'user1@example.com\nUSER2@example.com\nuser9@example.com\nW00000003\nU00000004', 'session-scope': 'web' }) })
+    const r = await runAction({
+      inputs: inputs({ targets: 'user1@example.com\nUSER2@example.com\nuser9@example.com\nW00000003\nU00000004', 'session-scope': 'web' })
+    })
     expect(r.code).toBe(0)
     expect(r.outputs['accepted-count']).toBe('5')
     const c = await checked()

@@ -25,7 +25,19 @@ beforeAll(async () => {
 afterAll(() => emu.stop())
 beforeEach(() => emu.reset())
 
-type Result = { id: string; kind: string; label?: string; outcome: string; reason?: string; unresolved?: boolean; status?: number; code?: string; message?: string; requestId?: string; details?: Record<string, unknown> }
+type Result = {
+  id: string
+  kind: string
+  label?: string
+  outcome: string
+  reason?: string
+  unresolved?: boolean
+  status?: number
+  code?: string
+  message?: string
+  requestId?: string
+  details?: Record<string, unknown>
+}
 type Run = Awaited<ReturnType<typeof runAction>>
 
 function inputs(extra: Record<string, string>): Record<string, string> {
@@ -78,7 +90,7 @@ describe('slack end to end', () => {
     expect(r.stdout).toContain(`::add-mask::${SLACK_ADMIN_TOKEN}`)
   })
 
-  it('real run: ids and emails in one form-encoded resetBulk call end accepted, once each, with Slack\'s request id', async () => {
+  it("real run: ids and emails in one form-encoded resetBulk call end accepted, once each, with Slack's request id", async () => {
     const targets = ['W00000001', 'user2@example.com', 'W00000002', 'User3@example.com', 'U00000004'].join(',')
     const r = await runAction({ inputs: inputs({ targets }) })
     expect(r.code).toBe(0)

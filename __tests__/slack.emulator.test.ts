@@ -40,12 +40,17 @@ async function call(method: string, init: { body?: string; contentType?: string;
   const token = init.token === undefined ? SLACK_ADMIN_TOKEN : init.token
   if (token !== null) headers.authorization = `Bearer ${token}`
   if (init.contentType) headers['content-type'] = init.contentType
-  const res = await fetch(`${base}/${method}${init.query ? `?${init.query}` : ''}`, { method: init.verb ?? (init.body === undefined ? 'GET' : 'POST'), headers, body: init.body })
+  const res = await fetch(`${base}/${method}${init.query ? `?${init.query}` : ''}`, {
+    method: init.verb ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: init.body
+  })
   return { status: res.status, body: await res.json(), headers: res.headers }
 }
 
 const json = (method: string, body: unknown, token?: string | null) => call(method, { body: JSON.stringify(body), contentType: JSON_UTF8, token })
-const form = (method: string, values: Record<string, string>, token?: string | null) => call(method, { body: new URLSearchParams(values).toString(), contentType: FORM, token })
+const form = (method: string, values: Record<string, string>, token?: string | null) =>
+  call(method, { body: new URLSearchParams(values).toString(), contentType: FORM, token })
 
 describe('slack emulator: admin.users.session.resetBulk', () => {
   it('queues a job for JSON user_ids, wipes every session, and says which scopes it saw', async () => {
@@ -194,7 +199,10 @@ describe('slack emulator: authentication and scopes', () => {
 describe('slack emulator: users', () => {
   it('looks members up by email (GET or form POST), not deactivated or unknown ones', async () => {
     const r = await call(METHOD_LOOKUP, { query: 'email=USER7%40example.com' })
-    expect(r.body).toMatchObject({ ok: true, user: { id: 'W00000007', deleted: false, is_bot: false, profile: { email: 'user7@example.com' }, enterprise_user: { is_admin: false } } })
+    expect(r.body).toMatchObject({
+      ok: true,
+      user: { id: 'W00000007', deleted: false, is_bot: false, profile: { email: 'user7@example.com' }, enterprise_user: { is_admin: false } }
+    })
     expect((await form(METHOD_LOOKUP, { email: 'user8@example.com' })).body.user.id).toBe('U00000008')
     expect((await call(METHOD_LOOKUP, { query: 'email=nobody%40example.com' })).body).toEqual({ ok: false, error: 'users_not_found' })
     expect((await call(METHOD_LOOKUP, { query: `email=${encodeURIComponent(DELETED_USER.email)}` })).body).toEqual({ ok: false, error: 'users_not_found' })
@@ -240,7 +248,11 @@ describe('slack emulator: users', () => {
 describe('slack emulator: bodies, methods, rate limits', () => {
   it('rejects bodies Slack cannot read, and unknown methods', async () => {
     const ids = JSON.stringify({ user_ids: ['W00000001'] })
-    const noType = await fetch(`${base}/${METHOD_RESET_BULK}`, { method: 'POST', headers: { authorization: `Bearer ${SLACK_ADMIN_TOKEN}` }, body: new Blob([ids]) })
+    const noType = await fetch(`${base}/${METHOD_RESET_BULK}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SLACK_ADMIN_TOKEN}` },
+      body: new Blob([ids])
+    })
     expect(await noType.json()).toEqual({ ok: false, error: 'missing_post_type' })
     expect((await call(METHOD_RESET_BULK, { body: ids, contentType: 'text/xml' })).body.error).toBe('invalid_post_type')
     expect((await call(METHOD_RESET_BULK, { body: '{"user_ids": [', contentType: JSON_UTF8 })).body.error).toBe('invalid_json')

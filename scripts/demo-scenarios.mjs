@@ -17,9 +17,15 @@ export const scenarios = [
       await emu.start()
       return emu
     },
-    inputs: (emu) => ({ provider: 'iproyal', token: IPROYAL_TOKEN, 'base-url': emu.baseUrl, 'target-type': 'username', targets: 'contractor3\ncontractor17\ncontractor40\nformer-intern',
+    inputs: (emu) => ({
+      provider: 'iproyal',
+      token: IPROYAL_TOKEN,
+      'base-url': emu.baseUrl,
+      'target-type': 'username',
+      targets: 'contractor3\ncontractor17\ncontractor40\nformer-intern',
       // former-intern has no sub-user: reported as unresolved; with the default (fail) the step would fail after the rest.
-      'if-unresolved': 'skip' }),
+      'if-unresolved': 'skip'
+    }),
     after: (emu) => console.log(`\nemulator: sessions reset for ${emu.resets.size} sub-users`)
   },
   {
@@ -32,8 +38,12 @@ export const scenarios = [
       return emu
     },
     inputs: (emu) => ({
-      provider: 'box', token: BOX_CLIENT_SECRET, 'client-id': BOX_CLIENT_ID, 'enterprise-id': BOX_ENTERPRISE_ID,
-      'base-url': emu.baseUrl, 'auth-base-url': emu.authBaseUrl,
+      provider: 'box',
+      token: BOX_CLIENT_SECRET,
+      'client-id': BOX_CLIENT_ID,
+      'enterprise-id': BOX_ENTERPRISE_ID,
+      'base-url': emu.baseUrl,
+      'auth-base-url': emu.authBaseUrl,
       targets: '1000003\nuser5@example.com\ngroup:5550001\nghost@example.com',
       'if-unresolved': 'skip'
     }),
@@ -50,8 +60,14 @@ export const scenarios = [
       return emu
     },
     inputs: (emu) => ({
-      provider: 'huaweicloud', region: 'ap-southeast-1', 'base-url': emu.origin, 'auth-base-url': emu.origin,
-      'access-key-id': HW_AK, token: HW_SK, 'target-type': 'user-name', targets: 'user2\nuser3\nuser4'
+      provider: 'huaweicloud',
+      region: 'ap-southeast-1',
+      'base-url': emu.origin,
+      'auth-base-url': emu.origin,
+      'access-key-id': HW_AK,
+      token: HW_SK,
+      'target-type': 'user-name',
+      targets: 'user2\nuser3\nuser4'
     }),
     after: (emu) => console.log(`\nemulator: ${emu.deleteCalls.length} batch-delete calls, ${emu.authFailures.length} signature failures`)
   },
@@ -68,7 +84,8 @@ export const scenarios = [
   },
   {
     provider: 'entra',
-    title: 'Microsoft Entra ID — revoke the sign-in sessions of a user by id, a user by UPN and a nested group (a guest and an unknown UPN skipped; client secret)',
+    title:
+      'Microsoft Entra ID — revoke the sign-in sessions of a user by id, a user by UPN and a nested group (a guest and an unknown UPN skipped; client secret)',
     async start() {
       const users = makeEntraUsers(12)
       const guest = makeGuest('partner@fabrikam.com')
@@ -88,7 +105,10 @@ export const scenarios = [
     inputs: (emu) => ({ provider: 'entra', ...emu.inputs(), token: ENTRA_CLIENT_SECRET, targets: emu.demoTargets, 'if-unresolved': 'skip' }),
     // Lookups are $batch POSTs too: only a batch that carries a revoke item changes anything.
     isMutating: (q) => q.path === '/v1.0/$batch' && (q.json?.requests ?? []).some((i) => i.method === 'POST'),
-    after: (emu) => console.log(`\nemulator: sign-in sessions revoked for ${emu.revokedUserIds().length} users: ${emu.revocations.map((r) => r.userPrincipalName).join(', ')}`)
+    after: (emu) =>
+      console.log(
+        `\nemulator: sign-in sessions revoked for ${emu.revokedUserIds().length} users: ${emu.revocations.map((r) => r.userPrincipalName).join(', ')}`
+      )
   },
   {
     provider: 'slack',
@@ -98,38 +118,71 @@ export const scenarios = [
       await emu.start()
       return emu
     },
-    inputs: (emu) => ({ provider: 'slack', token: SLACK_ADMIN_TOKEN, 'base-url': emu.baseUrl, targets: 'W00000001\nuser2@example.com\nuser6@example.com\nformer.employee@example.com', 'if-unresolved': 'skip' }),
+    inputs: (emu) => ({
+      provider: 'slack',
+      token: SLACK_ADMIN_TOKEN,
+      'base-url': emu.baseUrl,
+      targets: 'W00000001\nuser2@example.com\nuser6@example.com\nformer.employee@example.com',
+      'if-unresolved': 'skip'
+    }),
     after: (emu) => console.log(`\nemulator: ${emu.jobs.length} resetBulk job(s) queued for ${emu.resetUserIds().join(', ')}`)
   },
   {
     provider: 'okta',
-    title: 'Okta — clear the sessions and OAuth tokens of a user by id, a user by login and a group (an unknown login skipped; API service app, private_key_jwt with an EC JWK)',
+    title:
+      'Okta — clear the sessions and OAuth tokens of a user by id, a user by login and a group (an unknown login skipped; API service app, private_key_jwt with an EC JWK)',
     async start() {
       const users = makeOktaUsers(12)
-      const emu = new OktaEmulator({ users, groups: [makeOktaGroup(1, 'Contractors', users.slice(6, 9).map((u) => u.id))] })
+      const emu = new OktaEmulator({
+        users,
+        groups: [
+          makeOktaGroup(
+            1,
+            'Contractors',
+            users.slice(6, 9).map((u) => u.id)
+          )
+        ]
+      })
       await emu.start()
       emu.demoTargets = [users[2].id, 'user5@example.com', `group:${makeOktaGroup(1, 'Contractors', []).id}`, 'former.employee@example.com'].join('\n')
       return emu
     },
-    inputs: (emu) => ({ provider: 'okta', 'base-url': emu.origin, 'client-id': OKTA_CLIENT_ID, token: JSON.stringify(emu.appKeys.ec.privateJwk), targets: emu.demoTargets, 'if-unresolved': 'skip' }),
+    inputs: (emu) => ({
+      provider: 'okta',
+      'base-url': emu.origin,
+      'client-id': OKTA_CLIENT_ID,
+      token: JSON.stringify(emu.appKeys.ec.privateJwk),
+      targets: emu.demoTargets,
+      'if-unresolved': 'skip'
+    }),
     // Minting the access token is a POST but changes nothing: only the session DELETEs do.
     isMutating: (q) => q.method === 'DELETE',
-    after: (emu) => console.log(`\nemulator: sessions cleared (OAuth tokens too: ${emu.revocations.every((r) => r.oauthTokens)}) for ${emu.revokedUserIds().length} users`)
+    after: (emu) =>
+      console.log(`\nemulator: sessions cleared (OAuth tokens too: ${emu.revocations.every((r) => r.oauthTokens)}) for ${emu.revokedUserIds().length} users`)
   },
   {
     provider: 'google',
-    title: 'Google Workspace — sign out a user by email and one by alias, revoking their OAuth tokens (service-account key with subject; an unknown address skipped)',
+    title:
+      'Google Workspace — sign out a user by email and one by alias, revoking their OAuth tokens (service-account key with subject; an unknown address skipped)',
     async start() {
       const emu = new GoogleEmulator({ users: makeGoogleUsers(12), quota: false })
       await emu.start()
       return emu
     },
     inputs: (emu) => ({
-      provider: 'google', token: emu.serviceAccountKeyJson(), subject: GOOGLE_ADMIN, 'base-url': emu.baseUrl,
-      targets: 'user6@example.com\nalias7@example.com\nformer.employee@example.com', 'revoke-tokens': 'true', 'if-unresolved': 'skip'
+      provider: 'google',
+      token: emu.serviceAccountKeyJson(),
+      subject: GOOGLE_ADMIN,
+      'base-url': emu.baseUrl,
+      targets: 'user6@example.com\nalias7@example.com\nformer.employee@example.com',
+      'revoke-tokens': 'true',
+      'if-unresolved': 'skip'
     }),
     // Minting the access token is a POST but changes nothing: only sign-outs and token deletions mutate.
     isMutating: (q) => q.path.endsWith('/signOut') || q.method === 'DELETE',
-    after: (emu) => console.log(`\nemulator: signed out ${[...emu.signedOutEmails()].join(', ')}; OAuth tokens revoked: ${emu.revokedTokens.map((t) => `${t.primaryEmail} ${t.displayText}`).join(', ')}`)
+    after: (emu) =>
+      console.log(
+        `\nemulator: signed out ${[...emu.signedOutEmails()].join(', ')}; OAuth tokens revoked: ${emu.revokedTokens.map((t) => `${t.primaryEmail} ${t.displayText}`).join(', ')}`
+      )
   }
 ]

@@ -26,7 +26,11 @@ for (const scenario of scenarios.filter((s) => only.length === 0 || only.include
       const r = await runAction({ inputs })
       const sent = emulator.server.requests.slice(before)
       const mutating = sent.filter(scenario.isMutating ?? ((q) => q.method !== 'GET')).length
-      console.log(bar(`${scenario.title}: ${dryRun === 'true' ? 'DRY RUN' : 'REAL RUN'} — exit code ${r.code}, ${sent.length} requests to the emulator (${mutating} mutating)`))
+      console.log(
+        bar(
+          `${scenario.title}: ${dryRun === 'true' ? 'DRY RUN' : 'REAL RUN'} — exit code ${r.code}, ${sent.length} requests to the emulator (${mutating} mutating)`
+        )
+      )
       console.log('\n--- log (as the runner shows it) ---')
       console.log(visibleLog(r.stdout).trim().split('\n').slice(0, 40).join('\n'))
       console.log('\n--- step outputs ---')

@@ -62,9 +62,10 @@ function listYaml(dir) {
 }
 
 const args = process.argv.slice(2)
-const files = args.length > 0
-  ? args.map((a) => resolve(a))
-  : [...listYaml(join(root, '.github', 'workflows')), ...listYaml(join(root, 'examples')), join(root, 'action.yml')]
+const files =
+  args.length > 0
+    ? args.map((a) => resolve(a))
+    : [...listYaml(join(root, '.github', 'workflows')), ...listYaml(join(root, 'examples')), join(root, 'action.yml')]
 
 const isActionFile = (f) => /^action\.ya?ml$/.test(basename(f))
 
@@ -87,7 +88,7 @@ function load(file) {
 function get(map, key) {
   if (!isMap(map)) return undefined
   const pair = map.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key)
-  return pair ? pair.value ?? null : undefined
+  return pair ? (pair.value ?? null) : undefined
 }
 
 /** The key node of `key` in a YAML map node (for positions). */
@@ -112,7 +113,9 @@ function actionInterface(file) {
   const inputs = doc.toJS()?.inputs ?? {}
   return {
     inputs: new Set(Object.keys(inputs)),
-    required: Object.entries(inputs).filter(([, s]) => s && s.required === true && s.default === undefined).map(([n]) => n)
+    required: Object.entries(inputs)
+      .filter(([, s]) => s && s.required === true && s.default === undefined)
+      .map(([n]) => n)
   }
 }
 
@@ -123,9 +126,13 @@ function reusableInterface(file) {
   const secrets = call.secrets ?? {}
   return {
     inputs: new Set(Object.keys(inputs)),
-    requiredInputs: Object.entries(inputs).filter(([, s]) => s && s.required === true).map(([n]) => n),
+    requiredInputs: Object.entries(inputs)
+      .filter(([, s]) => s && s.required === true)
+      .map(([n]) => n),
     secrets: new Set(Object.keys(secrets)),
-    requiredSecrets: Object.entries(secrets).filter(([, s]) => s && s.required === true).map(([n]) => n)
+    requiredSecrets: Object.entries(secrets)
+      .filter(([, s]) => s && s.required === true)
+      .map(([n]) => n)
   }
 }
 
@@ -254,7 +261,13 @@ function checkJobUses(file, pos, jobId, job, uses) {
   // or branch can be moved under the caller, so it is pinned like any third-party action (this project's
   // own workflow included). A local call (./.github/workflows/...) runs the caller's own commit.
   if (!uses.startsWith('./') && !SHA_PINNED.test(uses)) {
-    add(file, usesPos.line, usesPos.col, 'rules', `job ${jobId}: ${uses} is not pinned to a full commit SHA; use owner/repo/.github/workflows/<file>@<40-hex sha> # vX.Y.Z`)
+    add(
+      file,
+      usesPos.line,
+      usesPos.col,
+      'rules',
+      `job ${jobId}: ${uses} is not pinned to a full commit SHA; use owner/repo/.github/workflows/<file>@<40-hex sha> # vX.Y.Z`
+    )
   }
   if (!callsReusable(uses) || !reusable) return
   const given = new Set()

@@ -64,7 +64,11 @@ export async function run(deps: RunDeps = {}): Promise<RunResult> {
 
   let settings
   try {
-    settings = readSettings((name) => sink.getInput(name), env, (v) => secrets.add(v))
+    settings = readSettings(
+      (name) => sink.getInput(name),
+      env,
+      (v) => secrets.add(v)
+    )
   } catch (err) {
     sink.setFailed(log.clean(errorMessage(err)))
     return { failed: true, cancelled: false }

@@ -14,20 +14,101 @@ import { providerNames, providers } from './providers/index.js'
 
 /** The inputs every provider shares, beyond provider, token, targets, targets-file, target-type, filter and report-path. */
 export const SHARED_INPUTS = {
-  dryRun: flag({ name: 'dry-run', description: 'true: resolve and list the plan, send no mutating request.', fix: 'set dry-run to true or false', default: false }),
-  maxTargets: wholeNumber({ name: 'max-targets', description: 'Refuse, before any mutating request, when the plan holds more targets than this.', fix: 'set max-targets to a whole number from 0 to 10000000', min: 0, max: 10_000_000, default: 25 }),
-  expectedCount: wholeNumber({ name: 'expected-count', description: 'When set, refuse unless the plan holds exactly this many targets.', fix: 'set expected-count to the planned-count of the approved dry run, or leave it empty', min: 0, max: 10_000_000 }),
-  expectedPlanHash: text({ name: 'expected-plan-hash', description: 'When set, refuse unless the fresh plan-hash equals this value.', fix: "pass the plan job's plan-hash output unchanged", pattern: /^[0-9a-fA-F]{64}$/, problem: 'is not a sha256 hex digest (64 hex characters)' }),
-  batchSize: wholeNumber({ name: 'batch-size', description: "Targets per request. Default: the provider's.", fix: 'set batch-size to a whole number from 1 to 10000, or leave it empty for the default', min: 1, max: 10_000 }),
-  concurrency: wholeNumber({ name: 'concurrency', description: "Requests in flight at once. Default: the provider's.", fix: 'set concurrency to a whole number from 1 to 64, or leave it empty for the default', min: 1, max: 64 }),
-  rateLimit: wholeNumber({ name: 'rate-limit', description: "Requests per minute to the provider, shared by every worker. Default: the provider's.", fix: 'set rate-limit to a whole number from 1 to 100000, or leave it empty for the default', min: 1, max: 100_000 }),
-  maxRetries: wholeNumber({ name: 'max-retries', description: "Retries for a request that failed with 429, 5xx, a timeout or a network error. Default: the provider's.", fix: 'set max-retries to a whole number from 0 to 20, or leave it empty for the default', min: 0, max: 20 }),
-  timeoutSeconds: wholeNumber({ name: 'timeout-seconds', description: "Time limit for one HTTP request. Default: the provider's.", fix: 'set timeout-seconds to a whole number from 1 to 600, or leave it empty for the default', min: 1, max: 600 }),
-  maxWaitSeconds: wholeNumber({ name: 'max-wait-seconds', description: 'Upper bound on the total time spent waiting for retries and throttling.', fix: 'set max-wait-seconds to a whole number from 0 to 21600', min: 0, max: 21_600, default: 300 }),
-  failOn: choice({ name: 'fail-on', description: 'When the step fails: any (a target failed), all (every target failed), never.', fix: 'set fail-on to any, all or never', values: ['any', 'all', 'never'] as const, default: 'any' }),
-  ifUnresolved: choice({ name: 'if-unresolved', description: 'A listed target that does not exist at the provider: fail (the step fails after acting on the rest, naming it) or skip.', fix: 'set if-unresolved to fail or skip', values: ['fail', 'skip'] as const, default: 'fail' }),
-  baseUrl: httpUrl({ name: 'base-url', description: 'Override the provider endpoint.', fix: 'set base-url to a URL such as https://host/path, or leave it empty for the default' }),
-  authBaseUrl: httpUrl({ name: 'auth-base-url', description: 'Override the authentication / discovery host.', fix: 'set auth-base-url to a URL such as https://host, or leave it empty for the default' })
+  dryRun: flag({
+    name: 'dry-run',
+    description: 'true: resolve and list the plan, send no mutating request.',
+    fix: 'set dry-run to true or false',
+    default: false
+  }),
+  maxTargets: wholeNumber({
+    name: 'max-targets',
+    description: 'Refuse, before any mutating request, when the plan holds more targets than this.',
+    fix: 'set max-targets to a whole number from 0 to 10000000',
+    min: 0,
+    max: 10_000_000,
+    default: 25
+  }),
+  expectedCount: wholeNumber({
+    name: 'expected-count',
+    description: 'When set, refuse unless the plan holds exactly this many targets.',
+    fix: 'set expected-count to the planned-count of the approved dry run, or leave it empty',
+    min: 0,
+    max: 10_000_000
+  }),
+  expectedPlanHash: text({
+    name: 'expected-plan-hash',
+    description: 'When set, refuse unless the fresh plan-hash equals this value.',
+    fix: "pass the plan job's plan-hash output unchanged",
+    pattern: /^[0-9a-fA-F]{64}$/,
+    problem: 'is not a sha256 hex digest (64 hex characters)'
+  }),
+  batchSize: wholeNumber({
+    name: 'batch-size',
+    description: "Targets per request. Default: the provider's.",
+    fix: 'set batch-size to a whole number from 1 to 10000, or leave it empty for the default',
+    min: 1,
+    max: 10_000
+  }),
+  concurrency: wholeNumber({
+    name: 'concurrency',
+    description: "Requests in flight at once. Default: the provider's.",
+    fix: 'set concurrency to a whole number from 1 to 64, or leave it empty for the default',
+    min: 1,
+    max: 64
+  }),
+  rateLimit: wholeNumber({
+    name: 'rate-limit',
+    description: "Requests per minute to the provider, shared by every worker. Default: the provider's.",
+    fix: 'set rate-limit to a whole number from 1 to 100000, or leave it empty for the default',
+    min: 1,
+    max: 100_000
+  }),
+  maxRetries: wholeNumber({
+    name: 'max-retries',
+    description: "Retries for a request that failed with 429, 5xx, a timeout or a network error. Default: the provider's.",
+    fix: 'set max-retries to a whole number from 0 to 20, or leave it empty for the default',
+    min: 0,
+    max: 20
+  }),
+  timeoutSeconds: wholeNumber({
+    name: 'timeout-seconds',
+    description: "Time limit for one HTTP request. Default: the provider's.",
+    fix: 'set timeout-seconds to a whole number from 1 to 600, or leave it empty for the default',
+    min: 1,
+    max: 600
+  }),
+  maxWaitSeconds: wholeNumber({
+    name: 'max-wait-seconds',
+    description: 'Upper bound on the total time spent waiting for retries and throttling.',
+    fix: 'set max-wait-seconds to a whole number from 0 to 21600',
+    min: 0,
+    max: 21_600,
+    default: 300
+  }),
+  failOn: choice({
+    name: 'fail-on',
+    description: 'When the step fails: any (a target failed), all (every target failed), never.',
+    fix: 'set fail-on to any, all or never',
+    values: ['any', 'all', 'never'] as const,
+    default: 'any'
+  }),
+  ifUnresolved: choice({
+    name: 'if-unresolved',
+    description: 'A listed target that does not exist at the provider: fail (the step fails after acting on the rest, naming it) or skip.',
+    fix: 'set if-unresolved to fail or skip',
+    values: ['fail', 'skip'] as const,
+    default: 'fail'
+  }),
+  baseUrl: httpUrl({
+    name: 'base-url',
+    description: 'Override the provider endpoint.',
+    fix: 'set base-url to a URL such as https://host/path, or leave it empty for the default'
+  }),
+  authBaseUrl: httpUrl({
+    name: 'auth-base-url',
+    description: 'Override the authentication / discovery host.',
+    fix: 'set auth-base-url to a URL such as https://host, or leave it empty for the default'
+  })
 } satisfies InputDecls
 
 /** Inputs read by hand below (they depend on each other or on the provider). */
@@ -58,17 +139,29 @@ export function readSettings(get: (name: string) => string, env: NodeJS.ProcessE
   if (providerName === '') throw new InputError('provider', 'is empty', `set provider to one of: ${providerNames.join(', ')}`)
   const provider: AnyProvider | undefined = providers.get(providerName)
   if (provider === undefined) {
-    throw new InputError('provider', `${JSON.stringify(providerName.slice(0, 40))} is not a supported provider`, `set provider to one of: ${providerNames.join(', ')}`)
+    throw new InputError(
+      'provider',
+      `${JSON.stringify(providerName.slice(0, 40))} is not a supported provider`,
+      `set provider to one of: ${providerNames.join(', ')}`
+    )
   }
   const options = readDeclared(provider.inputs, get, mask) as Record<string, unknown>
   if (token.trim() === '' && !provider.token.optional) {
     throw new InputError('token', 'is empty', `pass the ${provider.title} credential from a secret: token: \${{ secrets.YOUR_SECRET }} (${provider.token.fix})`)
   }
   if (token.trim() !== '' && token.trim().length < MIN_SECRET_LENGTH) {
-    throw new InputError('token', `is ${token.trim().length} characters long, too short to be masked in logs safely (at least ${MIN_SECRET_LENGTH})`, provider.token.fix)
+    throw new InputError(
+      'token',
+      `is ${token.trim().length} characters long, too short to be masked in logs safely (at least ${MIN_SECRET_LENGTH})`,
+      provider.token.fix
+    )
   }
   // An input another provider reads, set here, is a mistake that would otherwise pass in silence.
-  const own = new Set([...SPECIAL_INPUTS, ...Object.values(SHARED_INPUTS).map((d) => d.name), ...Object.values(provider.inputs as InputDecls).map((d) => d.name)])
+  const own = new Set([
+    ...SPECIAL_INPUTS,
+    ...Object.values(SHARED_INPUTS).map((d) => d.name),
+    ...Object.values(provider.inputs as InputDecls).map((d) => d.name)
+  ])
   for (const name of allInputNames()) {
     if (!own.has(name) && get(name).trim() !== '') {
       throw new InputError(name, `is set, but ${provider.name} does not use it`, `remove ${name}, or check provider (${provider.name})`)
@@ -78,7 +171,11 @@ export function readSettings(get: (name: string) => string, env: NodeJS.ProcessE
 
   const targetType = get('target-type').trim() || provider.defaultTargetType
   if (!provider.targetTypes.includes(targetType)) {
-    throw new InputError('target-type', `${JSON.stringify(targetType.slice(0, 40))} is not a ${provider.name} target type`, `set target-type to one of: ${provider.targetTypes.join(', ')}`)
+    throw new InputError(
+      'target-type',
+      `${JSON.stringify(targetType.slice(0, 40))} is not a ${provider.name} target type`,
+      `set target-type to one of: ${provider.targetTypes.join(', ')}`
+    )
   }
 
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
@@ -93,7 +190,9 @@ export function readSettings(get: (name: string) => string, env: NodeJS.ProcessE
   if (duplicates > 0) notes.push(`${duplicates} duplicate targets removed`)
   if (parsed.commentLines.length > 0) {
     const lines = parsed.commentLines.slice(0, 20).join(', ')
-    notes.push(`${parsed.commentLines.length} line(s) starting with # were read as comments, not targets (${targetsFile !== '' ? 'targets-file' : 'targets'} line ${lines}${parsed.commentLines.length > 20 ? ', …' : ''})`)
+    notes.push(
+      `${parsed.commentLines.length} line(s) starting with # were read as comments, not targets (${targetsFile !== '' ? 'targets-file' : 'targets'} line ${lines}${parsed.commentLines.length > 20 ? ', …' : ''})`
+    )
   }
 
   const filter = parseFilter(get('filter'))
@@ -103,7 +202,11 @@ export function readSettings(get: (name: string) => string, env: NodeJS.ProcessE
     // Own keys only: `in` would accept names every object has (isPrototypeOf, toString, ...).
     const unknown = Object.keys(filter).filter((k) => !Object.hasOwn(spec.keys, k))
     if (unknown.length > 0) {
-      throw new InputError('filter', `unknown key ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')} for ${provider.name}`, `use only: ${Object.keys(spec.keys).join(', ')}`)
+      throw new InputError(
+        'filter',
+        `unknown key ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')} for ${provider.name}`,
+        `use only: ${Object.keys(spec.keys).join(', ')}`
+      )
     }
     if (spec.requireNonEmpty && Object.keys(filter).length === 0) {
       throw new InputError('filter', 'is empty', `give at least one of: ${Object.keys(spec.keys).join(', ')}`)
@@ -121,28 +224,47 @@ export function readSettings(get: (name: string) => string, env: NodeJS.ProcessE
       throw new InputError(from, 'holds no targets', `list at least one ${targetType} in targets or targets-file${hint}`)
     }
   } else if (filter !== undefined && spec?.mode === 'select') {
-    throw new InputError('filter', `is set together with ${source}, and a ${provider.name} filter selects the targets itself`, `use either ${source} or filter, not both`)
+    throw new InputError(
+      'filter',
+      `is set together with ${source}, and a ${provider.name} filter selects the targets itself`,
+      `use either ${source} or filter, not both`
+    )
   }
   if (unique.length > shared.maxTargets) {
-    throw new InputError('max-targets', `${unique.length} targets were given, more than max-targets (${shared.maxTargets}); nothing was sent`, `list fewer targets, or raise max-targets to at least ${unique.length} if this is intended`)
+    throw new InputError(
+      'max-targets',
+      `${unique.length} targets were given, more than max-targets (${shared.maxTargets}); nothing was sent`,
+      `list fewer targets, or raise max-targets to at least ${unique.length} if this is intended`
+    )
   }
 
   const baseTemplate = provider.baseUrl.default
   if (shared.baseUrl === undefined && baseTemplate === undefined) {
-    throw new InputError('base-url', `is required for ${provider.name}`, `set base-url to your ${provider.title} address, e.g. ${provider.baseUrl.example ?? 'https://host/path'}`)
+    throw new InputError(
+      'base-url',
+      `is required for ${provider.name}`,
+      `set base-url to your ${provider.title} address, e.g. ${provider.baseUrl.example ?? 'https://host/path'}`
+    )
   }
   const baseUrl = shared.baseUrl ?? fillTemplate(baseTemplate ?? '', options)
   const authBaseUrl = shared.authBaseUrl ?? (provider.authBaseUrl?.default !== undefined ? fillTemplate(provider.authBaseUrl.default, options) : undefined)
   if (shared.authBaseUrl !== undefined && provider.authBaseUrl === undefined) {
     throw new InputError('auth-base-url', `is set, but ${provider.name} has no separate authentication host`, 'remove auth-base-url')
   }
-  for (const [name, url] of [['base-url', shared.baseUrl], ['auth-base-url', shared.authBaseUrl]] as const) {
+  for (const [name, url] of [
+    ['base-url', shared.baseUrl],
+    ['auth-base-url', shared.authBaseUrl]
+  ] as const) {
     if (url !== undefined && url.startsWith('http://') && !isLoopbackHost(new URL(url).hostname)) {
       notes.push(`warning: ${name} is plain http:// to a host that is not loopback: the credential travels unencrypted`)
     }
   }
 
-  const targets = validateTargets(provider, { targets: unique, targetType, filter, options, token }, targetsFile !== '' ? { file: targetsFile, where: parsed.where, all: parsed.targets } : undefined)
+  const targets = validateTargets(
+    provider,
+    { targets: unique, targetType, filter, options, token },
+    targetsFile !== '' ? { file: targetsFile, where: parsed.where, all: parsed.targets } : undefined
+  )
 
   const reportInput = get('report-path').trim()
   const reportPath = checkedPath('report-path', reportInput !== '' ? reportInput : join(env.RUNNER_TEMP || workspace, 'terminate-sessions-report.json'), roots)
@@ -205,7 +327,11 @@ function probeWritable(path: string): void {
  * The provider's checks of the targets. A file may hold anything (it could be /etc/passwd): when the
  * targets came from one, a refused target is named by its line, never quoted.
  */
-function validateTargets(provider: AnyProvider, input: ValidationInput<Record<string, unknown>>, file?: { file: string; where: string[]; all: string[] }): string[] {
+function validateTargets(
+  provider: AnyProvider,
+  input: ValidationInput<Record<string, unknown>>,
+  file?: { file: string; where: string[]; all: string[] }
+): string[] {
   try {
     return provider.validate(input)
   } catch (err) {
@@ -219,6 +345,10 @@ function validateTargets(provider: AnyProvider, input: ValidationInput<Record<st
       }
     })
     const at = bad === undefined ? undefined : file.where[file.all.indexOf(bad)]
-    throw new InputError('targets-file', `${at ?? 'a line'} of ${file.file} is not a valid ${input.targetType} for ${provider.name} (the value is not shown: it comes from a file)`, err.fix)
+    throw new InputError(
+      'targets-file',
+      `${at ?? 'a line'} of ${file.file} is not a valid ${input.targetType} for ${provider.name} (the value is not shown: it comes from a file)`,
+      err.fix
+    )
   }
 }

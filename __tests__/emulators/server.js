@@ -198,7 +198,11 @@ export class EmulatorServer {
           return this.send(res, entry, this.errorResponse(fault.status, live))
         case 'throttle': {
           const mode = fault.retryAfter ?? 'seconds'
-          return this.send(res, entry, this.throttleResponse({ retryAfterSeconds: fault.seconds ?? 1, mode, resetHeader: fault.resetHeader ?? mode === 'none' }, live))
+          return this.send(
+            res,
+            entry,
+            this.throttleResponse({ retryAfterSeconds: fault.seconds ?? 1, mode, resetHeader: fault.resetHeader ?? mode === 'none' }, live)
+          )
         }
         case 'reset':
           entry.status = 0

@@ -8,8 +8,10 @@ import { SecretStore } from '../../src/engine/secrets.js'
 import type { BatchOutcome, PlanEntry, TargetResult } from '../../src/engine/types.js'
 import { RecordingSink, VirtualClock, testClient, until } from './helpers.js'
 
-const entries = (n: number, prefix = 't'): PlanEntry[] => Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i + 1}`, kind: 'user-id', label: `user ${i + 1}` }))
-const terminated = (batch: PlanEntry[]): BatchOutcome[] => batch.map((e) => ({ id: e.id, outcome: 'terminated', reason: 'sessions ended', requestId: `r-${e.id}`, attempts: 1 }))
+const entries = (n: number, prefix = 't'): PlanEntry[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i + 1}`, kind: 'user-id', label: `user ${i + 1}` }))
+const terminated = (batch: PlanEntry[]): BatchOutcome[] =>
+  batch.map((e) => ({ id: e.id, outcome: 'terminated', reason: 'sessions ended', requestId: `r-${e.id}`, attempts: 1 }))
 
 function setup(execute: (batch: PlanEntry[]) => Promise<BatchOutcome[]>, over: Partial<ExecuteOptions> = {}) {
   const sink = new RecordingSink()
@@ -41,7 +43,15 @@ describe('executePlan', () => {
     expect(results.map((r) => r.id)).toEqual(entries(8).map((e) => e.id))
     expect(results.filter((r) => r.outcome === 'failed').map((r) => r.id)).toEqual(['t6'])
     expect(results.filter((r) => r.outcome === 'terminated')).toHaveLength(7)
-    expect(results.find((r) => r.id === 't6')).toMatchObject({ status, code: 'invalid', message: 'user t6 is invalid', requestId: 'rq', reason: `HTTP ${status}, code invalid: user t6 is invalid (request id rq)`, batch: 1, attempts: 1 })
+    expect(results.find((r) => r.id === 't6')).toMatchObject({
+      status,
+      code: 'invalid',
+      message: 'user t6 is invalid',
+      requestId: 'rq',
+      reason: `HTTP ${status}, code invalid: user t6 is invalid (request id rq)`,
+      batch: 1,
+      attempts: 1
+    })
     // 8 -> t1-t4 (ok) + t5-t8 -> t5,t6 -> t5 (ok) + t6 (failed); then t7,t8 (ok)
     expect(s.calls).toEqual([entries(8).map((e) => e.id), ['t1', 't2', 't3', 't4'], ['t5', 't6', 't7', 't8'], ['t5', 't6'], ['t5'], ['t6'], ['t7', 't8']])
     expect(s.sink.text('debug').some((l) => l.includes('splitting 8 targets'))).toBe(true)
@@ -65,7 +75,9 @@ describe('executePlan', () => {
     expect(s.calls).toHaveLength(1)
     expect(s.control.stopped).toBe('the run stopped after HTTP 401: invalid token')
     expect(results.slice(0, 10).every((r) => r.outcome === 'failed')).toBe(true)
-    expect(results.slice(10).every((r) => r.outcome === 'not-attempted' && r.reason === 'not attempted: the run stopped after HTTP 401: invalid token')).toBe(true)
+    expect(results.slice(10).every((r) => r.outcome === 'not-attempted' && r.reason === 'not attempted: the run stopped after HTTP 401: invalid token')).toBe(
+      true
+    )
   })
 
   it('a fatal failure while isolating stops the split too', async () => {
@@ -94,7 +106,11 @@ describe('executePlan', () => {
     const by = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.outcome]: (acc[r.outcome] ?? 0) + 1 }), {})
     // Two batches were on the wire (unknown); the third worker waited for a slot and never sent (not attempted).
     expect(by).toEqual({ unknown: 10, 'not-attempted': 40 })
-    expect(results.filter((r) => r.outcome === 'unknown').every((r) => r.reason?.startsWith('unknown: the job was cancelled (SIGINT) while its request was in flight'))).toBe(true)
+    expect(
+      results
+        .filter((r) => r.outcome === 'unknown')
+        .every((r) => r.reason?.startsWith('unknown: the job was cancelled (SIGINT) while its request was in flight'))
+    ).toBe(true)
     expect(t.fetch.requests).toHaveLength(2)
   })
 
@@ -133,7 +149,7 @@ describe('executePlan', () => {
     expect(outcomes(results).t11).toBe('unknown')
   })
 
-  it('uses the provider\'s own batching when it has one', async () => {
+  it("uses the provider's own batching when it has one", async () => {
     const s = setup(async (batch) => terminated(batch))
     s.run.batches = (list) => [list.slice(0, 1), list.slice(1)]
     await s.go(entries(5))
@@ -141,12 +157,18 @@ describe('executePlan', () => {
   })
 
   it('logs each batch as a group when there are few, naming each target and its outcome', async () => {
-    const s = setup(async (batch) => batch.map((e, i) => (i === 0 ? { id: e.id, outcome: 'failed', error: { status: 403, message: 'forbidden' } } : { id: e.id, outcome: 'terminated' })))
+    const s = setup(async (batch) =>
+      batch.map((e, i) => (i === 0 ? { id: e.id, outcome: 'failed', error: { status: 403, message: 'forbidden' } } : { id: e.id, outcome: 'terminated' }))
+    )
     const batches: number[] = []
     await s.go(entries(25), { onBatch: (r) => batches.push(r.size) })
     expect(s.sink.text('info')[0]).toBe('terminate: 25 targets in 3 batches')
     const groups = s.sink.text('group')
-    expect(groups).toEqual(['batch 1/3 done, 10/25 targets (1 batches finished)', 'batch 2/3 done, 20/25 targets (2 batches finished)', 'batch 3/3 done, 25/25 targets (3 batches finished)'])
+    expect(groups).toEqual([
+      'batch 1/3 done, 10/25 targets (1 batches finished)',
+      'batch 2/3 done, 20/25 targets (2 batches finished)',
+      'batch 3/3 done, 25/25 targets (3 batches finished)'
+    ])
     expect(s.sink.text('info')).toContain('t1 (user 1): failed — HTTP 403: forbidden')
     expect(s.sink.text('info')).toContain('t2 (user 2): terminated')
     expect(batches).toEqual([10, 20, 25])

@@ -168,7 +168,14 @@ export function scriptedFetch(clock: Clock, script: Script): ScriptedFetch {
     new Headers(init.headers).forEach((v, k) => {
       headers[k] = v
     })
-    const req: RecordedRequest = { method: init.method ?? 'GET', url: input, headers, body: typeof init.body === 'string' ? init.body : '', at: clock.now(), signal: init.signal ?? undefined }
+    const req: RecordedRequest = {
+      method: init.method ?? 'GET',
+      url: input,
+      headers,
+      body: typeof init.body === 'string' ? init.body : '',
+      at: clock.now(),
+      signal: init.signal ?? undefined
+    }
     const n = f.requests.length
     f.requests.push(req)
     f.active++
@@ -217,7 +224,12 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
 export function parseError(status: number, body: unknown, text: string): ProviderErrorInfo {
   if (body !== null && typeof body === 'object' && 'message' in body) {
     const b = body as { message: unknown; code?: unknown; request_id?: unknown }
-    return { status, message: String(b.message), code: b.code === undefined ? undefined : String(b.code), requestId: b.request_id === undefined ? undefined : String(b.request_id) }
+    return {
+      status,
+      message: String(b.message),
+      code: b.code === undefined ? undefined : String(b.code),
+      requestId: b.request_id === undefined ? undefined : String(b.request_id)
+    }
   }
   const flat = text.replace(/\s+/g, ' ').trim()
   return { status, message: flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || '(empty body)' }

@@ -191,7 +191,9 @@ describe('HttpClient: retries and waits', () => {
     const unavailable = testClient(() => ({ status: 503, body: { message: 'down' } }), { profile: rules })
     await rejection(unavailable.http.request(get))
     expect(unavailable.fetch.requests).toHaveLength(1)
-    const quota = testClient((_, n) => (n === 0 ? { status: 403, body: { message: 'quota', code: 'rateLimitExceeded' } } : { status: 200, body: {} }), { profile: rules })
+    const quota = testClient((_, n) => (n === 0 ? { status: 403, body: { message: 'quota', code: 'rateLimitExceeded' } } : { status: 200, body: {} }), {
+      profile: rules
+    })
     expect((await quota.http.request(get)).attempts).toBe(2)
     expect(quota.http.stats.throttled).toBe(1)
   })
@@ -218,10 +220,7 @@ describe('HttpClient: retries and waits', () => {
   })
 
   it('pauses every worker on a 429 (one shared limiter), not only the one that got it', async () => {
-    const t = testClient(
-      (_, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '5' } } : { status: 200, body: {} }),
-      { maxInFlight: 4 }
-    )
+    const t = testClient((_, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '5' } } : { status: 200, body: {} }), { maxInFlight: 4 })
     const first = t.http.request({ ...get, url: `${URL_}/a` })
     // 1 ms later, after the 429 arrived, another worker sends: it is held back until the pause ends.
     await t.clock.sleep(1)
@@ -244,7 +243,10 @@ describe('HttpClient: retries and waits', () => {
   it('holds no slot on the wire while waiting to retry after a status', async () => {
     // One slot: while /a backs off (75 ms) to retry its 503, /b goes out. (A 503 with Retry-After would
     // pause every worker: the provider asked everyone to wait.)
-    const t = testClient((req) => (req.url.endsWith('/a') && req.at === T0 ? { status: 503, body: { message: 'busy' } } : { status: 200, body: {}, delayMs: 10 }), { maxInFlight: 1 })
+    const t = testClient(
+      (req) => (req.url.endsWith('/a') && req.at === T0 ? { status: 503, body: { message: 'busy' } } : { status: 200, body: {}, delayMs: 10 }),
+      { maxInFlight: 1 }
+    )
     await Promise.all([t.http.request({ ...get, url: `${URL_}/a` }), t.http.request({ ...get, url: `${URL_}/b` })])
     const [a1, a2] = t.fetch.requests.filter((r) => r.url.endsWith('/a'))
     const b = t.fetch.requests.find((r) => r.url.endsWith('/b'))!
@@ -254,7 +256,9 @@ describe('HttpClient: retries and waits', () => {
 
   it('holds no slot on the wire while waiting to retry after a transport failure', async () => {
     // One slot: while /a backs off after a reset connection, /b goes out.
-    const t = testClient((req) => (req.url.endsWith('/a') && req.at === T0 ? { network: 'ECONNRESET' } : { status: 200, body: {}, delayMs: 10 }), { maxInFlight: 1 })
+    const t = testClient((req) => (req.url.endsWith('/a') && req.at === T0 ? { network: 'ECONNRESET' } : { status: 200, body: {}, delayMs: 10 }), {
+      maxInFlight: 1
+    })
     await Promise.all([t.http.request({ ...get, url: `${URL_}/a` }), t.http.request({ ...get, url: `${URL_}/b` })])
     const [a1, a2] = t.fetch.requests.filter((r) => r.url.endsWith('/a'))
     const b = t.fetch.requests.find((r) => r.url.endsWith('/b'))!
@@ -305,7 +309,10 @@ describe('HttpClient: credentials and stopping', () => {
       isFatal: (_s, e) => e.code === 'missing_scope',
       isAuthFailure: (_s, e) => e.code === 'token_expired'
     }
-    const throttled = testClient((_, n) => (n === 0 ? { status: 200, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '3' } } : { status: 200, body: { ok: true } }), { profile: slack })
+    const throttled = testClient(
+      (_, n) => (n === 0 ? { status: 200, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '3' } } : { status: 200, body: { ok: true } }),
+      { profile: slack }
+    )
     const res = await throttled.http.request({ ...get, schema: z.object({ ok: z.literal(true) }) })
     expect(res.attempts).toBe(2)
     expect(throttled.fetch.requests[1].at - T0).toBe(3000)
@@ -323,7 +330,12 @@ describe('HttpClient: credentials and stopping', () => {
     // isAuthFailure: a renewable token is minted again once.
     let minted = 0
     const auth = testClient(
-      (req) => (req.url.endsWith('/token') ? { status: 200, body: {} } : req.headers.authorization === 'Bearer tok-000001' ? { status: 200, body: { ok: false, error: 'token_expired' } } : { status: 200, body: { ok: true } }),
+      (req) =>
+        req.url.endsWith('/token')
+          ? { status: 200, body: {} }
+          : req.headers.authorization === 'Bearer tok-000001'
+            ? { status: 200, body: { ok: false, error: 'token_expired' } }
+            : { status: 200, body: { ok: true } },
       { profile: slack }
     )
     const token = new MintedToken({
@@ -347,7 +359,14 @@ describe('HttpClient: credentials and stopping', () => {
     }
     const t = testClient(() => ({ status: 200, body: { ok: false } }), { profile: rules })
     let n = 0
-    const creds = new MintedToken({ mint: async () => ({ token: `slack-token-${++n}` }), header: (tk) => ({ authorization: tk }), addSecret: () => {}, clock: t.clock, log: t.log, label: 'x' })
+    const creds = new MintedToken({
+      mint: async () => ({ token: `slack-token-${++n}` }),
+      header: (tk) => ({ authorization: tk }),
+      addSecret: () => {},
+      clock: t.clock,
+      log: t.log,
+      label: 'x'
+    })
     const err = (await rejection(t.http.request({ ...get, auth: creds }))) as ProviderRequestError
     expect(n).toBe(2)
     expect(t.fetch.requests.map((r) => r.headers.authorization)).toEqual(['slack-token-1', 'slack-token-2'])
@@ -356,7 +375,9 @@ describe('HttpClient: credentials and stopping', () => {
   })
 
   it('renews a minted token once on 401, masking each token before use', async () => {
-    const t = testClient((req) => (req.headers.authorization === 'Bearer first-token-aaaa' ? { status: 401, body: { message: 'expired' } } : { status: 200, body: {} }))
+    const t = testClient((req) =>
+      req.headers.authorization === 'Bearer first-token-aaaa' ? { status: 401, body: { message: 'expired' } } : { status: 200, body: {} }
+    )
     const tokens = ['first-token-aaaa', 'second-token-bbbb']
     const mints: number[] = []
     const creds = new MintedToken({
@@ -382,7 +403,14 @@ describe('HttpClient: credentials and stopping', () => {
   it('stops when the renewed token is refused too (renews once per request)', async () => {
     let n = 0
     const t = testClient(() => ({ status: 401, body: { message: 'no' } }))
-    const creds = new MintedToken({ mint: async () => ({ token: `token-number-${++n}` }), header: (tk) => ({ authorization: tk }), addSecret: () => {}, clock: t.clock, log: t.log, label: 'x' })
+    const creds = new MintedToken({
+      mint: async () => ({ token: `token-number-${++n}` }),
+      header: (tk) => ({ authorization: tk }),
+      addSecret: () => {},
+      clock: t.clock,
+      log: t.log,
+      label: 'x'
+    })
     const err = (await rejection(t.http.request({ ...get, auth: creds }))) as ProviderRequestError
     expect(err.fatal).toBe(true)
     expect(n).toBe(2)
@@ -431,7 +459,15 @@ describe('HttpClient: credentials and stopping', () => {
   it('stops renewing after maxRenewals', async () => {
     const t = testClient(() => ({ status: 401, body: { message: 'expired' } }))
     let n = 0
-    const creds = new MintedToken({ mint: async () => ({ token: `renewable-${++n}` }), header: (tk) => ({ authorization: tk }), addSecret: () => {}, clock: t.clock, log: t.log, label: 'x', maxRenewals: 2 })
+    const creds = new MintedToken({
+      mint: async () => ({ token: `renewable-${++n}` }),
+      header: (tk) => ({ authorization: tk }),
+      addSecret: () => {},
+      clock: t.clock,
+      log: t.log,
+      label: 'x',
+      maxRenewals: 2
+    })
     await creds.ready()
     expect(await creds.renew('renewable-1')).toBe(true)
     expect(await creds.renew('renewable-2')).toBe(true)
@@ -443,7 +479,15 @@ describe('HttpClient: credentials and stopping', () => {
     const clock = new VirtualClock()
     const t = testClient(() => ({ status: 200, body: {} }), { clock })
     let n = 0
-    const creds = new MintedToken({ mint: async () => ({ token: `expiring-${++n}`, expiresIn: 120 }), header: (tk) => ({ authorization: tk }), addSecret: () => {}, clock, log: t.log, label: 'x', marginMs: 30_000 })
+    const creds = new MintedToken({
+      mint: async () => ({ token: `expiring-${++n}`, expiresIn: 120 }),
+      header: (tk) => ({ authorization: tk }),
+      addSecret: () => {},
+      clock,
+      log: t.log,
+      label: 'x',
+      marginMs: 30_000
+    })
     await t.http.request({ ...get, auth: creds })
     clock.advance(60_000)
     await t.http.request({ ...get, auth: creds })
@@ -469,7 +513,14 @@ describe('HttpClient: credentials and stopping', () => {
     const err = (await rejection(refused.http.request({ ...get, auth: bad }))) as ProviderRequestError
     expect(err.fatal).toBe(true)
     expect(err.info.message).toBe('minting an OAuth token failed: invalid_client — check client-id')
-    const other = new MintedToken({ mint: async () => Promise.reject(new TypeError('boom')), header: (tk) => ({ a: tk }), addSecret: () => {}, clock, log: t.log, label: 'x' })
+    const other = new MintedToken({
+      mint: async () => Promise.reject(new TypeError('boom')),
+      header: (tk) => ({ a: tk }),
+      addSecret: () => {},
+      clock,
+      log: t.log,
+      label: 'x'
+    })
     expect((await rejection(other.ready())).message).toBe('boom')
   })
 })
@@ -480,7 +531,10 @@ describe('HttpClient: pacing by rate-limit headers', () => {
   it('spaces the requests of a bucket when the allowance runs low', async () => {
     const reset = String(T0 / 1000 + 10)
     // limit 100, 10 left: below the 20 % low-water mark, the rest is spread over the 10 s to the reset.
-    const t = testClient(() => ({ status: 200, body: {}, headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '10', 'x-rate-limit-reset': reset } }), { profile: paced, maxInFlight: 1 })
+    const t = testClient(
+      () => ({ status: 200, body: {}, headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '10', 'x-rate-limit-reset': reset } }),
+      { profile: paced, maxInFlight: 1 }
+    )
     for (let i = 0; i < 4; i++) await t.http.request({ ...get, bucket: 'users' })
     const at = t.fetch.requests.map((r) => r.at - T0)
     // The first answer says 10 left: the next one goes at once, then one every (10 s + 250 ms) / 10.
@@ -491,7 +545,13 @@ describe('HttpClient: pacing by rate-limit headers', () => {
 
   it('pauses a bucket until the reset when no more is left than requests in flight, leaving other buckets alone', async () => {
     const reset = String(T0 / 1000 + 30)
-    const t = testClient((req) => (req.url.endsWith('/users') ? { status: 200, body: {}, headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset } } : { status: 200, body: {} }), { profile: paced })
+    const t = testClient(
+      (req) =>
+        req.url.endsWith('/users')
+          ? { status: 200, body: {}, headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset } }
+          : { status: 200, body: {} },
+      { profile: paced }
+    )
     await t.http.request({ ...get, url: `${URL_}/users`, bucket: 'users' })
     const other = t.http.request({ ...get, url: `${URL_}/groups`, bucket: 'groups' })
     const same = t.http.request({ ...get, url: `${URL_}/users`, bucket: 'users' })
@@ -513,7 +573,13 @@ describe('HttpClient: pacing by rate-limit headers', () => {
   it('counts the requests still in flight as spoken for: remaining <= in flight pauses the bucket', async () => {
     const reset = String(T0 / 1000 + 20)
     // Four requests on the wire; the first answer says 2 left while 3 others are still out.
-    const t = testClient((_, n) => (n < 4 ? { status: 200, body: {}, delayMs: 100 + n, headers: { 'x-rate-limit-remaining': '2', 'x-rate-limit-reset': reset } } : { status: 200, body: {} }), { profile: paced, maxInFlight: 4 })
+    const t = testClient(
+      (_, n) =>
+        n < 4
+          ? { status: 200, body: {}, delayMs: 100 + n, headers: { 'x-rate-limit-remaining': '2', 'x-rate-limit-reset': reset } }
+          : { status: 200, body: {} },
+      { profile: paced, maxInFlight: 4 }
+    )
     await Promise.all(Array.from({ length: 4 }, () => t.http.request({ ...get, bucket: 'users' })))
     await t.http.request({ ...get, bucket: 'users' })
     expect(t.fetch.requests[4].at - T0).toBeCloseTo(20_250, 0)
@@ -581,10 +647,12 @@ describe('HttpClient: transport failures', () => {
 describe('HttpClient: cancellation', () => {
   it('aborts requests on the wire (unknown: may have taken effect) and never sends queued ones (not attempted)', async () => {
     const t = testClient(() => ({ hang: true }), { maxInFlight: 2 })
-    const settled = Array.from({ length: 5 }, (_, i) => t.http.request({ ...get, url: `${URL_}/${i}` }).then(
-      () => undefined,
-      (e: unknown) => e as RunHaltedError
-    ))
+    const settled = Array.from({ length: 5 }, (_, i) =>
+      t.http.request({ ...get, url: `${URL_}/${i}` }).then(
+        () => undefined,
+        (e: unknown) => e as RunHaltedError
+      )
+    )
     await until(() => t.fetch.requests.length === 2)
     await quiet()
     expect(t.fetch.requests).toHaveLength(2)
@@ -634,7 +702,9 @@ describe('HttpClient: secrets in what it reports', () => {
 
   it('scrubs secrets from error bodies before the provider cuts them, and from passed errors and request ids', async () => {
     const html = `<h1>Denied</h1>${'x'.repeat(180)}${token}`
-    const t = testClient((_, n) => (n === 0 ? { status: 403, body: html } : { status: 404, body: { message: `unknown ${token}` }, headers: { 'x-request-id': token } }))
+    const t = testClient((_, n) =>
+      n === 0 ? { status: 403, body: html } : { status: 404, body: { message: `unknown ${token}` }, headers: { 'x-request-id': token } }
+    )
     t.secrets.add(token)
     const err = (await rejection(t.http.request(get))) as ProviderRequestError
     expect(err.message).not.toContain(token.slice(0, 4))
@@ -658,13 +728,20 @@ describe('HttpClient: secrets in what it reports', () => {
 describe('RateLimiter through the client', () => {
   it('at 1 request a minute, the second request goes out at 60 s (a long wait keeps its slot)', async () => {
     const t = testClient(() => ({ status: 200, body: {} }), { rateLimit: 1, maxInFlight: 1 })
-    await Promise.all([t.http.request({ ...get, url: `${URL_}/1` }), t.http.request({ ...get, url: `${URL_}/2` }), t.http.request({ ...get, url: `${URL_}/3` })])
+    await Promise.all([
+      t.http.request({ ...get, url: `${URL_}/1` }),
+      t.http.request({ ...get, url: `${URL_}/2` }),
+      t.http.request({ ...get, url: `${URL_}/3` })
+    ])
     expect(t.fetch.requests.map((r) => r.at - T0)).toEqual([0, 60_000, 120_000])
   })
 
   it('at 1 a minute, a 429 that arrives while the next request waits for its slot delays it only to the end of the pause', async () => {
     // /a is answered after 30 s with a 429 asking 40 s (until 70 s); /b holds the slot at 60 s.
-    const t = testClient((req, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '40' }, delayMs: 30_000 } : { status: 200, body: {} }), { rateLimit: 1, maxInFlight: 2 })
+    const t = testClient((req, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '40' }, delayMs: 30_000 } : { status: 200, body: {} }), {
+      rateLimit: 1,
+      maxInFlight: 2
+    })
     await Promise.all([t.http.request({ ...get, url: `${URL_}/a` }), t.http.request({ ...get, url: `${URL_}/b` })])
     expect(t.fetch.requests.map((r) => [r.url.slice(-2), r.at - T0])).toEqual([
       ['/a', 0],

@@ -10,7 +10,11 @@ const common = { description: 'd', fix: 'the fix' }
 /** The InputError (input and problem) of reading one declared input with `value`. */
 function problem(decl: Parameters<typeof readDeclared>[0][string], value: string): string {
   try {
-    readDeclared({ x: decl }, () => value, () => {})
+    readDeclared(
+      { x: decl },
+      () => value,
+      () => {}
+    )
   } catch (err) {
     expect(err).toBeInstanceOf(InputError)
     return (err as Error).message
@@ -23,7 +27,13 @@ const value = <T>(decl: { schema: { parse(v: string): T } }, v: string): T => de
 describe('input builders', () => {
   it('text: required, pattern, length, control characters', () => {
     const t = text({ ...common, name: 'region', pattern: /^[a-z-]+$/, maxLength: 10, required: true })
-    expect(readDeclared({ r: t }, () => '  eu-west ', () => {})).toEqual({ r: 'eu-west' })
+    expect(
+      readDeclared(
+        { r: t },
+        () => '  eu-west ',
+        () => {}
+      )
+    ).toEqual({ r: 'eu-west' })
     expect(problem(t, '')).toBe("Input 'region': is empty. Fix: the fix")
     expect(problem(t, 'EU')).toBe('Input \'region\': "EU" has the wrong format. Fix: the fix')
     expect(problem(t, 'a'.repeat(11))).toContain('is 11 characters long, more than 10')
@@ -36,10 +46,22 @@ describe('input builders', () => {
   it('text, secret: masked before it is checked, never shown in the error', () => {
     const s = text({ ...common, name: 'api-key', secret: true, pattern: /^[a-z]+$/ })
     const masked: string[] = []
-    expect(() => readDeclared({ k: s }, () => ' Secret-Value-1 ', (v) => masked.push(v))).toThrow("Input 'api-key': has the wrong format. Fix: the fix")
+    expect(() =>
+      readDeclared(
+        { k: s },
+        () => ' Secret-Value-1 ',
+        (v) => masked.push(v)
+      )
+    ).toThrow("Input 'api-key': has the wrong format. Fix: the fix")
     expect(masked).toEqual([' Secret-Value-1 '])
     expect(problem(s, 'abc')).toContain('is 3 characters long, too short to be masked in logs safely (at least 8)')
-    expect(readDeclared({ k: s }, () => ' abcdefgh\n', () => {})).toEqual({ k: 'abcdefgh' })
+    expect(
+      readDeclared(
+        { k: s },
+        () => ' abcdefgh\n',
+        () => {}
+      )
+    ).toEqual({ k: 'abcdefgh' })
     // A schema message that quotes the value is hidden for a secret.
     const quoting = { ...s, schema: text({ ...common, name: 'q', pattern: /^x$/ }).schema }
     expect(problem(quoting, 'quoted-secret-value')).toBe("Input 'api-key': (value hidden) has the wrong format. Fix: the fix")
@@ -115,14 +137,24 @@ describe('transport', () => {
         c.error(new Error('socket hang up'))
       }
     })
-    const err = (await rejection(send(async () => new Response(body, { status: 200, headers: { 'x-request-id': 'r1' } }), { method: 'GET', url: 'https://a', headers: {}, body: '' }, { timeoutMs: 1000, maxBodyBytes: 1024 }))) as TransportError
+    const err = (await rejection(
+      send(
+        async () => new Response(body, { status: 200, headers: { 'x-request-id': 'r1' } }),
+        { method: 'GET', url: 'https://a', headers: {}, body: '' },
+        { timeoutMs: 1000, maxBodyBytes: 1024 }
+      )
+    )) as TransportError
     expect(err).toBeInstanceOf(TransportError)
     expect(err).toMatchObject({ kind: 'network', sent: true, status: 200, message: 'network error: socket hang up' })
     expect(err.headers?.get('x-request-id')).toBe('r1')
   })
 
   it('an answer without a body reads as empty', async () => {
-    const res = await send(async () => new Response(null, { status: 204 }), { method: 'DELETE', url: 'https://a', headers: {}, body: '' }, { timeoutMs: 1000, maxBodyBytes: 10 })
+    const res = await send(
+      async () => new Response(null, { status: 204 }),
+      { method: 'DELETE', url: 'https://a', headers: {}, body: '' },
+      { timeoutMs: 1000, maxBodyBytes: 10 }
+    )
     expect(res).toMatchObject({ status: 204, text: '' })
   })
 

@@ -175,7 +175,12 @@ describe('retry policy', () => {
     expect(decideOnStatus({ ...base, status: 401, rules: { fatalStatuses: [] } })).toEqual({ action: 'fail', fatal: false })
     expect(decideOnStatus({ ...base, status: 307 })).toEqual({ action: 'fail', fatal: false })
     expect(decideOnStatus({ ...base, status: 503 })).toEqual({ action: 'retry', waitMs: 50, throttled: false, serverAsked: false })
-    expect(decideOnStatus({ ...base, status: 503, headers: h({ 'retry-after': '2' }) })).toEqual({ action: 'retry', waitMs: 2000, throttled: true, serverAsked: true })
+    expect(decideOnStatus({ ...base, status: 503, headers: h({ 'retry-after': '2' }) })).toEqual({
+      action: 'retry',
+      waitMs: 2000,
+      throttled: true,
+      serverAsked: true
+    })
     expect(decideOnStatus({ ...base, status: 429 })).toEqual({ action: 'retry', waitMs: 50, throttled: true, serverAsked: false })
     expect(decideOnStatus({ ...base, status: 429, attempt: 4 })).toEqual({ action: 'fail', fatal: false })
     expect(decideOnStatus({ ...base, status: 503, idempotent: false })).toEqual({ action: 'fail', fatal: false })
@@ -184,7 +189,12 @@ describe('retry policy', () => {
   })
 
   it('decides on transport failures: retried only when idempotent, within max-retries', () => {
-    expect(decideOnTransport({ attempt: 1, maxRetries: 1, idempotent: true, random: () => 1 })).toEqual({ action: 'retry', waitMs: 100, throttled: false, serverAsked: false })
+    expect(decideOnTransport({ attempt: 1, maxRetries: 1, idempotent: true, random: () => 1 })).toEqual({
+      action: 'retry',
+      waitMs: 100,
+      throttled: false,
+      serverAsked: false
+    })
     expect(decideOnTransport({ attempt: 2, maxRetries: 1, idempotent: true })).toEqual({ action: 'fail', fatal: false })
     expect(decideOnTransport({ attempt: 1, maxRetries: 5, idempotent: false })).toEqual({ action: 'fail', fatal: false })
   })

@@ -58,7 +58,11 @@ function fakeProvider(o: FakeOptions = {}) {
             const out: PlanEntry[] = []
             for (const id of request.targets) {
               const found = await lookup(http, { method: 'GET', url: `${BASE}/users/${id}`, schema: user, what: 'the user' })
-              out.push(found.found ? { id, kind: 'user-id', label: found.res.data.name, binds: { sessions: 1 } } : notFound(id, 'user-id', `no user ${id}`, found.error))
+              out.push(
+                found.found
+                  ? { id, kind: 'user-id', label: found.res.data.name, binds: { sessions: 1 } }
+                  : notFound(id, 'user-id', `no user ${id}`, found.error)
+              )
             }
             return out
           }),
@@ -66,7 +70,14 @@ function fakeProvider(o: FakeOptions = {}) {
           o.execute ??
           (async (batch): Promise<BatchOutcome[]> => {
             executeCalls++
-            const res = await http.request({ method: 'POST', url: `${BASE}/revoke`, json: { ids: batch.map((e) => e.id) }, ok: [204], body: 'empty', what: 'POST /revoke' })
+            const res = await http.request({
+              method: 'POST',
+              url: `${BASE}/revoke`,
+              json: { ids: batch.map((e) => e.id) },
+              ok: [204],
+              body: 'empty',
+              what: 'POST /revoke'
+            })
             return batch.map((e) => ({ id: e.id, outcome: 'terminated', reason: 'sessions ended', requestId: res.requestId, attempts: res.attempts }))
           })
       }
@@ -104,7 +115,8 @@ const fakeApi =
   (missing: string[] = []): Script =>
   (req) => {
     const m = /\/users\/(.+)$/.exec(req.url)
-    if (m) return missing.includes(m[1]) ? { status: 404, body: { message: `user ${m[1]} not found` } } : { status: 200, body: { id: m[1], name: `User ${m[1]}` } }
+    if (m)
+      return missing.includes(m[1]) ? { status: 404, body: { message: `user ${m[1]} not found` } } : { status: 200, body: { id: m[1], name: `User ${m[1]}` } }
     if (req.url.endsWith('/revoke')) return { status: 204, headers: { 'x-request-id': `rv-${req.at}` } }
     return { status: 500, body: { message: 'unexpected request' } }
   }
@@ -138,7 +150,15 @@ describe('runPipeline', () => {
   it('a real run plans, executes and reports every target with counts, the plan hash and http stats', async () => {
     const h = harness(fakeApi(['u2']))
     const report = await h.run(settings())
-    expect(report).toMatchObject({ tool: 'terminate-sessions', version: 2, provider: 'fake', providerTitle: 'Fake Service', mode: 'real', destructive: false, status: 'completed' })
+    expect(report).toMatchObject({
+      tool: 'terminate-sessions',
+      version: 2,
+      provider: 'fake',
+      providerTitle: 'Fake Service',
+      mode: 'real',
+      destructive: false,
+      status: 'completed'
+    })
     expect(report.results.map((r) => [r.id, r.outcome])).toEqual([
       ['u1', 'terminated'],
       ['u2', 'skipped'],
@@ -148,7 +168,13 @@ describe('runPipeline', () => {
     expect(report.results[0]).toMatchObject({ label: 'User u1', requestId: expect.stringMatching(/^rv-/), attempts: 1, batch: 1 })
     expect(report.counts).toEqual({ planned: 2, terminated: 2, accepted: 0, skipped: 1, failed: 0, unknown: 0, notAttempted: 0 })
     expect(report.planHash).toMatch(/^[0-9a-f]{64}$/)
-    expect(report.planScope).toEqual({ provider: 'fake', endpoint: { baseUrl: BASE, authBaseUrl: undefined }, targetType: 'user-id', filter: undefined, settings: { revokeTokens: true, tenant: 'acme' } })
+    expect(report.planScope).toEqual({
+      provider: 'fake',
+      endpoint: { baseUrl: BASE, authBaseUrl: undefined },
+      targetType: 'user-id',
+      filter: undefined,
+      settings: { revokeTokens: true, tenant: 'acme' }
+    })
     expect(report.http).toEqual({ requests: 4, retries: 0, throttled: 0 })
     expect(report.context).toEqual({ actor: 'octo', repository: 'o/r' })
     expect(report.startedAt).toBe(new Date(T0).toISOString())
@@ -188,7 +214,11 @@ describe('runPipeline', () => {
   it.each([
     ['max-targets', { maxTargets: 2 }, /Input 'max-targets': the plan holds 3 targets, more than max-targets \(2\)/],
     ['expected-count', { expectedCount: 4 }, /Input 'expected-count': the plan holds 3 targets, expected-count is 4/],
-    ['expected-plan-hash', { expectedPlanHash: '0'.repeat(64) }, /Input 'expected-plan-hash': the fresh plan's hash [0-9a-f]{64} differs from the approved 0{64}/]
+    [
+      'expected-plan-hash',
+      { expectedPlanHash: '0'.repeat(64) },
+      /Input 'expected-plan-hash': the fresh plan's hash [0-9a-f]{64} differs from the approved 0{64}/
+    ]
   ] as const)('refuses a plan %s does not allow: every planned target not-attempted, nothing executed', async (input, over, message) => {
     executeCalls = 0
     const h = harness(fakeApi(['u4']))
@@ -246,7 +276,9 @@ describe('runPipeline', () => {
     h.control.cancel('the job was cancelled (SIGTERM)')
     const report = await p
     expect(report.status).toBe('cancelled')
-    expect(report.error).toBe('Planning was cancelled, nothing was terminated: unknown: the job was cancelled (SIGTERM) while its request was in flight; it may have taken effect')
+    expect(report.error).toBe(
+      'Planning was cancelled, nothing was terminated: unknown: the job was cancelled (SIGTERM) while its request was in flight; it may have taken effect'
+    )
     expect(mutating(h)).toBe(0)
   })
 
@@ -308,7 +340,9 @@ describe('runPipeline', () => {
 
   it('completes a plan of 130,000 entries in-process (no deep recursion or spread of the whole plan)', async () => {
     const n = 130_000
-    const big = Array.from({ length: n }, (_, i): PlanEntry => (i % 1000 === 999 ? { id: `id-${i}`, kind: 'user-id', skip: 'no sessions' } : { id: `id-${i}`, kind: 'user-id', details: { n: i } }))
+    const big = Array.from({ length: n }, (_, i): PlanEntry =>
+      i % 1000 === 999 ? { id: `id-${i}`, kind: 'user-id', skip: 'no sessions' } : { id: `id-${i}`, kind: 'user-id', details: { n: i } }
+    )
     const executed: number[] = []
     const provider = fakeProvider({
       plan: async () => big,
@@ -333,7 +367,13 @@ describe('runPipeline', () => {
   })
 
   it('keeps the first of repeated plan entries, and runs nothing for an empty plan', async () => {
-    const dup = fakeProvider({ plan: async () => [{ id: 'a', kind: 'user-id' }, { id: 'a', kind: 'user-id', label: 'again' }, { id: 'b', kind: 'user-id' }] })
+    const dup = fakeProvider({
+      plan: async () => [
+        { id: 'a', kind: 'user-id' },
+        { id: 'a', kind: 'user-id', label: 'again' },
+        { id: 'b', kind: 'user-id' }
+      ]
+    })
     const h = harness()
     const report = await h.run(settings(dup))
     expect(report.results.map((r) => r.id)).toEqual(['a', 'b'])
@@ -373,7 +413,15 @@ describe('runPipeline', () => {
       ...fakeProvider(),
       start: async (ctx) => {
         ctx.addSecret('minted-secret-value')
-        seen = { token: ctx.token, concurrency: ctx.concurrency, maxTargets: ctx.maxTargets, dryRun: ctx.dryRun, now: ctx.clock.now(), random: ctx.random(), oidc: await ctx.getIdToken('sts.example') }
+        seen = {
+          token: ctx.token,
+          concurrency: ctx.concurrency,
+          maxTargets: ctx.maxTargets,
+          dryRun: ctx.dryRun,
+          now: ctx.clock.now(),
+          random: ctx.random(),
+          oidc: await ctx.getIdToken('sts.example')
+        }
         ctx.log.info('minted-secret-value in a log line')
         return { plan: async () => [], execute: async () => [] }
       }

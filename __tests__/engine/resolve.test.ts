@@ -38,7 +38,11 @@ describe('paginate', () => {
   })
 
   it('drops repeats across pages, and stops on an empty page or an empty cursor', async () => {
-    const script: Array<Page<string>> = [{ items: ['a', 'b'], next: 'c1' }, { items: ['b', 'c'], next: 'c2' }, { items: [], next: 'c3' }]
+    const script: Array<Page<string>> = [
+      { items: ['a', 'b'], next: 'c1' },
+      { items: ['b', 'c'], next: 'c2' },
+      { items: [], next: 'c3' }
+    ]
     const out = await paginate({ fetchPage: async (_c, n) => script[n - 1], key: (s) => s, what: 'the list' })
     expect(out.items).toEqual(['a', 'b', 'c'])
     const blank = await paginate({ fetchPage: async () => ({ items: ['x'], next: '' }), key: (s) => s, what: 'the list' })
@@ -52,7 +56,9 @@ describe('paginate', () => {
     let n = 0
     const cursor = await rejection(paginate({ fetchPage: async () => ({ items: [String(n++)], next: 'same' }), key: (s) => s, what: 'the user list' }))
     expect(cursor.message).toContain('the same next-page cursor came back twice')
-    const endless = await rejection(paginate({ fetchPage: async (_c, p) => ({ items: [String(p)], next: String(p) }), key: (s) => s, what: 'the user list', maxPages: 3 }))
+    const endless = await rejection(
+      paginate({ fetchPage: async (_c, p) => ({ items: [String(p)], next: String(p) }), key: (s) => s, what: 'the user list', maxPages: 3 })
+    )
     expect(endless.message).toContain('more than 3 pages')
   })
 })
@@ -77,7 +83,7 @@ describe('nextLink', () => {
 describe('lookup and notFound', () => {
   const schema = z.object({ id: z.string() })
 
-  it('returns found with the checked body, or not found with the provider\'s words', async () => {
+  it("returns found with the checked body, or not found with the provider's words", async () => {
     const t = testClient((req) =>
       req.url.endsWith('/u1')
         ? { status: 200, body: { id: 'u1' } }
@@ -94,8 +100,16 @@ describe('lookup and notFound', () => {
   })
 
   it('makes a skipped, unresolved entry that says nothing was sent', () => {
-    expect(notFound('bob', 'username', 'no user named "bob"')).toEqual({ id: 'bob', kind: 'username', label: undefined, skip: 'no user named "bob"; nothing sent', unresolved: true })
-    expect(notFound('7', 'user-id', 'no user 7', { status: 404, message: 'Not Found', requestId: 'r' }, 'Seven').skip).toBe('no user 7 (HTTP 404: Not Found (request id r)); nothing sent')
+    expect(notFound('bob', 'username', 'no user named "bob"')).toEqual({
+      id: 'bob',
+      kind: 'username',
+      label: undefined,
+      skip: 'no user named "bob"; nothing sent',
+      unresolved: true
+    })
+    expect(notFound('7', 'user-id', 'no user 7', { status: 404, message: 'Not Found', requestId: 'r' }, 'Seven').skip).toBe(
+      'no user 7 (HTTP 404: Not Found (request id r)); nothing sent'
+    )
   })
 })
 

@@ -26,7 +26,13 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 const IPROYAL = { provider: 'iproyal', token: 'iproyal-token-123456', targets: 'abc123' }
-const HUAWEI = { provider: 'huaweicloud', token: 'huawei-secret-key-0123456789', region: 'ap-southeast-1', 'access-key-id': 'ABCDEFGHIJ0123456789', targets: 'user-1' }
+const HUAWEI = {
+  provider: 'huaweicloud',
+  token: 'huawei-secret-key-0123456789',
+  region: 'ap-southeast-1',
+  'access-key-id': 'ABCDEFGHIJ0123456789',
+  targets: 'user-1'
+}
 
 /** readSettings over a fixed set of inputs, recording what was masked. */
 function read(inputs: Record<string, string>, e: NodeJS.ProcessEnv = env) {
@@ -102,7 +108,18 @@ describe('readSettings: a valid configuration', () => {
 
   it('lists every input of every provider once', () => {
     const names = allInputNames()
-    for (const n of ['provider', 'token', 'targets', 'report-path', 'client-id', 'region', 'security-token', 'username', ...Object.values(SHARED_INPUTS).map((d) => d.name)]) expect(names.has(n)).toBe(true)
+    for (const n of [
+      'provider',
+      'token',
+      'targets',
+      'report-path',
+      'client-id',
+      'region',
+      'security-token',
+      'username',
+      ...Object.values(SHARED_INPUTS).map((d) => d.name)
+    ])
+      expect(names.has(n)).toBe(true)
   })
 })
 
@@ -158,10 +175,15 @@ describe('readSettings: shared inputs', () => {
   })
 
   it('warns about plain http:// to a host that is not loopback, not about loopback', () => {
-    expect(read({ ...IPROYAL, 'base-url': 'http://proxy.example.test/v1/' }).settings.notes).toEqual(['warning: base-url is plain http:// to a host that is not loopback: the credential travels unencrypted'])
+    expect(read({ ...IPROYAL, 'base-url': 'http://proxy.example.test/v1/' }).settings.notes).toEqual([
+      'warning: base-url is plain http:// to a host that is not loopback: the credential travels unencrypted'
+    ])
     expect(read({ ...IPROYAL, 'base-url': 'http://proxy.example.test/v1/' }).settings.baseUrl).toBe('http://proxy.example.test/v1')
-    for (const url of ['http://127.0.0.1:8080', 'http://localhost:3000/api', 'http://[::1]:9000']) expect(read({ ...IPROYAL, 'base-url': url }).settings.notes).toEqual([])
-    expect(read({ provider: 'box', token: 'box-access-token-123', targets: '123', 'auth-base-url': 'http://auth.example.test' }).settings.notes[0]).toContain('auth-base-url is plain http://')
+    for (const url of ['http://127.0.0.1:8080', 'http://localhost:3000/api', 'http://[::1]:9000'])
+      expect(read({ ...IPROYAL, 'base-url': url }).settings.notes).toEqual([])
+    expect(read({ provider: 'box', token: 'box-access-token-123', targets: '123', 'auth-base-url': 'http://auth.example.test' }).settings.notes[0]).toContain(
+      'auth-base-url is plain http://'
+    )
   })
 
   it('refuses a target list larger than max-targets before anything is sent', () => {
@@ -185,7 +207,13 @@ describe('readSettings: provider, token and provider inputs', () => {
 
   it('refuses a token shorter than 8 characters, masking it first', () => {
     const masked: string[] = []
-    expect(() => readSettings((n) => ({ ...IPROYAL, token: 'short' })[n] ?? '', env, (v) => masked.push(v))).toThrow("Input 'token': is 5 characters long, too short to be masked in logs safely (at least 8)")
+    expect(() =>
+      readSettings(
+        (n) => ({ ...IPROYAL, token: 'short' })[n] ?? '',
+        env,
+        (v) => masked.push(v)
+      )
+    ).toThrow("Input 'token': is 5 characters long, too short to be masked in logs safely (at least 8)")
     expect(masked).toContain('short')
     expect(refusal({ ...IPROYAL, token: '' }).message).toContain("Input 'token': is empty")
   })
@@ -268,7 +296,9 @@ describe('readSettings: targets and filter', () => {
   })
 
   it('refuses no targets at all, naming where they should be', () => {
-    expect(refusal({ provider: 'iproyal', token: IPROYAL.token }).message).toContain("Input 'targets': holds no targets. Fix: list at least one user-hash in targets or targets-file, or a filter (search)")
+    expect(refusal({ provider: 'iproyal', token: IPROYAL.token }).message).toContain(
+      "Input 'targets': holds no targets. Fix: list at least one user-hash in targets or targets-file, or a filter (search)"
+    )
   })
 
   it('refuses targets and targets-file together', () => {

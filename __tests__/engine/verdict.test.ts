@@ -6,7 +6,8 @@ import type { RunReport, RunStatus } from '../../src/report/run-info.js'
 
 function report(outcomes: Outcome[], over: Partial<RunReport> & { unresolved?: number } = {}): RunReport {
   const results: TargetResult[] = outcomes.map((outcome, i) => ({ id: `t${i + 1}`, kind: 'user-id', outcome }))
-  for (let i = 0; i < (over.unresolved ?? 0); i++) results.push({ id: `missing-${i + 1}`, kind: 'user-id', outcome: 'skipped', unresolved: true, reason: 'not found' })
+  for (let i = 0; i < (over.unresolved ?? 0); i++)
+    results.push({ id: `missing-${i + 1}`, kind: 'user-id', outcome: 'skipped', unresolved: true, reason: 'not found' })
   const planned = outcomes.filter((o) => o !== 'skipped').length
   return {
     tool: 'terminate-sessions',
@@ -52,14 +53,18 @@ describe('failureMessage', () => {
   it('credentials refused always fail, whatever fail-on says', () => {
     const halted = report(['failed', 'not-attempted', 'not-attempted'], { halted: 'the run stopped after HTTP 401: bad token' })
     for (const s of [any, all, never]) {
-      expect(failureMessage(halted, s)).toBe('Fake Service rejected the credentials: the run stopped after HTTP 401: bad token. 1 targets failed, 2 were not attempted; see the job summary and report')
+      expect(failureMessage(halted, s)).toBe(
+        'Fake Service rejected the credentials: the run stopped after HTTP 401: bad token. 1 targets failed, 2 were not attempted; see the job summary and report'
+      )
     }
   })
 
   it('unknown or not-attempted targets always fail, whatever fail-on says', () => {
     for (const s of [any, all, never]) {
       expect(failureMessage(report(['terminated', 'unknown']), s)).toBe('the run stopped: 0 failed, 1 unknown, 0 not attempted; see the job summary and report')
-      expect(failureMessage(report(['terminated', 'not-attempted']), s)).toBe('the run stopped: 0 failed, 0 unknown, 1 not attempted; see the job summary and report')
+      expect(failureMessage(report(['terminated', 'not-attempted']), s)).toBe(
+        'the run stopped: 0 failed, 0 unknown, 1 not attempted; see the job summary and report'
+      )
     }
   })
 

@@ -47,7 +47,11 @@ export async function createItemValidator(specPath) {
     const result = await prism.request(request, operations)()
     const where = { id: item.id, method: item.method.toUpperCase(), url: item.url }
     if (result._tag === 'Left') return [{ ...where, severity: /** @type {const} */ ('error'), message: result.left.message }]
-    return result.right.validations.input.map((/** @type {{ severity: number, message: string }} */ v) => ({ ...where, severity: v.severity === 0 ? 'error' : 'warning', message: v.message }))
+    return result.right.validations.input.map((/** @type {{ severity: number, message: string }} */ v) => ({
+      ...where,
+      severity: v.severity === 0 ? 'error' : 'warning',
+      message: v.message
+    }))
   }
 
   return {

@@ -18,7 +18,11 @@ const SHARED_FAULTS: Array<[string, unknown]> = [
   ['non-JSON (HTML) body', { kind: 'html' }]
 ]
 
-interface Result { id: string; outcome: string; reason?: string }
+interface Result {
+  id: string
+  outcome: string
+  reason?: string
+}
 
 /** The whole matrix for one provider: one test file each, so Jest runs providers in parallel. */
 export function faultMatrix(profile: FaultProfile): void {
@@ -62,7 +66,9 @@ export function faultMatrix(profile: FaultProfile): void {
       reset()
       const targets = profile.targets(emu)
       emu.server.setFaultRate(1, [{ kind: 'status', status: 503 }], { match: profile.isMutating })
-      const r = await runAction({ inputs: { ...profile.inputs(emu), targets: targets.join('\n'), 'max-retries': '2', 'max-targets': '50', 'rate-limit': '6000' } })
+      const r = await runAction({
+        inputs: { ...profile.inputs(emu), targets: targets.join('\n'), 'max-retries': '2', 'max-targets': '50', 'rate-limit': '6000' }
+      })
       expect(r.code).not.toBe(0)
       const results: Result[] = r.report.results
       const failed = results.filter((x) => x.outcome === 'failed')
@@ -76,7 +82,9 @@ export function faultMatrix(profile: FaultProfile): void {
       reset()
       const targets = profile.targets(emu)
       emu.server.setFaultRate(1, [{ kind: 'throttle', retryAfter: 'seconds', seconds: 2 }], { match: profile.isMutating })
-      const r = await runAction({ inputs: { ...profile.inputs(emu), targets: targets.join('\n'), 'max-retries': '10', 'max-wait-seconds': '3', 'max-targets': '50', 'rate-limit': '6000' } })
+      const r = await runAction({
+        inputs: { ...profile.inputs(emu), targets: targets.join('\n'), 'max-retries': '10', 'max-wait-seconds': '3', 'max-targets': '50', 'rate-limit': '6000' }
+      })
       expect(r.code).not.toBe(0)
       expect(r.durationMs).toBeLessThan(15_000)
       const failed = (r.report.results as Result[]).filter((x) => x.outcome === 'failed')

@@ -107,7 +107,16 @@ export const faultProfiles: FaultProfile[] = [
     },
     inputs: (emu) => {
       const origin = (emu as unknown as HuaweiCloudEmulator).origin
-      return { provider: 'huaweicloud', region: 'ap-southeast-1', 'base-url': origin, 'auth-base-url': origin, 'identity-store-id': HW_STORE_ID, 'access-key-id': HW_AK, token: HW_SK, 'batch-size': '2' }
+      return {
+        provider: 'huaweicloud',
+        region: 'ap-southeast-1',
+        'base-url': origin,
+        'auth-base-url': origin,
+        'identity-store-id': HW_STORE_ID,
+        'access-key-id': HW_AK,
+        token: HW_SK,
+        'batch-size': '2'
+      }
     },
     targets: () => HW_USERS.map((u) => u.user_id),
     reset: (emu) => {
@@ -136,7 +145,8 @@ export const faultProfiles: FaultProfile[] = [
     targets: (emu) => [...(emu as unknown as EntraEmulator).users.keys()].slice(0, 6),
     reset: (emu) => (emu as unknown as EntraEmulator).reset(),
     // Lookups are $batch POSTs too: only a batch that carries a revoke item changes anything.
-    isMutating: (q) => q.method === 'POST' && q.path === '/v1.0/$batch' && JSON.stringify((q as { json?: unknown }).json ?? '').includes('revokeSignInSessions'),
+    isMutating: (q) =>
+      q.method === 'POST' && q.path === '/v1.0/$batch' && JSON.stringify((q as { json?: unknown }).json ?? '').includes('revokeSignInSessions'),
     success: 'terminated',
     extraFaults: [],
     effects: (emu) => {
@@ -159,7 +169,12 @@ export const faultProfiles: FaultProfile[] = [
     reset: (emu) => (emu as unknown as SlackEmulator).reset(),
     isMutating: (q) => q.path.startsWith('/api/admin.users.session.'),
     success: 'accepted',
-    extraFaults: [['HTTP 200 {"ok":false,"error":"ratelimited"} with Retry-After', { kind: 'custom', respond: () => ({ status: 200, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } }) }]],
+    extraFaults: [
+      [
+        'HTTP 200 {"ok":false,"error":"ratelimited"} with Retry-After',
+        { kind: 'custom', respond: () => ({ status: 200, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } }) }
+      ]
+    ],
     // A second reset of the same user's sessions is harmless.
     repeatMatters: false
   },

@@ -115,7 +115,18 @@ export async function runAction({ inputs, env = {}, entry, timeoutMs = 120_000, 
   const durationMs = Date.now() - started
   const rss = /PEAK_RSS_KB=(\d+)/.exec(stderr)
   if (rss) stderr = stderr.replace(/PEAK_RSS_KB=\d+\n?/, '')
-  return { code, stdout, stderr, outputs, summary: readFileSync(summaryFile, 'utf8'), report, reportPath, dir, durationMs, peakRssKb: rss ? Number(rss[1]) : undefined }
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs,
+    summary: readFileSync(summaryFile, 'utf8'),
+    report,
+    reportPath,
+    dir,
+    durationMs,
+    peakRssKb: rss ? Number(rss[1]) : undefined
+  }
 }
 
 /** stdout as the runner shows it: `::add-mask::` commands are consumed by the runner, never displayed. */

@@ -121,7 +121,8 @@ export function discoveryToOpenApi(doc, config = {}) {
     const declared = method.parameters ?? {}
     const parameters = Object.entries(declared).map(([name, p]) => convertParameter(name, p))
     for (const [, placeholder] of path.matchAll(/\{([^}]+)\}/g)) {
-      if (!parameters.some((p) => p.in === 'path' && p.name === placeholder)) parameters.push({ name: placeholder, in: 'path', required: true, schema: { type: 'string' } })
+      if (!parameters.some((p) => p.in === 'path' && p.name === placeholder))
+        parameters.push({ name: placeholder, in: 'path', required: true, schema: { type: 'string' } })
     }
     // Path parameters that only the {+name} form used (not in flatPath) would make the operation invalid.
     const inPath = new Set([...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]))
@@ -135,9 +136,10 @@ export function discoveryToOpenApi(doc, config = {}) {
     if (method.request?.$ref !== undefined) {
       operation.requestBody = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${method.request.$ref}` } } } }
     }
-    operation.responses = method.response?.$ref !== undefined
-      ? { 200: { description: 'Successful response', content: { 'application/json': { schema: { $ref: `#/components/schemas/${method.response.$ref}` } } } } }
-      : { 204: { description: 'Successful response with an empty body' } }
+    operation.responses =
+      method.response?.$ref !== undefined
+        ? { 200: { description: 'Successful response', content: { 'application/json': { schema: { $ref: `#/components/schemas/${method.response.$ref}` } } } } }
+        : { 204: { description: 'Successful response with an empty body' } }
     if (method.scopes?.length) operation.security = method.scopes.map((s) => ({ Oauth2: [s] }))
     if (method.deprecated) operation.deprecated = true
     paths[path] ??= {}
@@ -161,7 +163,9 @@ export function discoveryToOpenApi(doc, config = {}) {
         Oauth2: {
           type: 'oauth2',
           description: 'Google OAuth 2.0 access token (Authorization: Bearer ...)',
-          flows: { authorizationCode: { authorizationUrl: 'https://accounts.google.com/o/oauth2/auth', tokenUrl: 'https://oauth2.googleapis.com/token', scopes } }
+          flows: {
+            authorizationCode: { authorizationUrl: 'https://accounts.google.com/o/oauth2/auth', tokenUrl: 'https://oauth2.googleapis.com/token', scopes }
+          }
         }
       }
     }

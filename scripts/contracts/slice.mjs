@@ -111,7 +111,11 @@ export function sliceOpenApi(doc, operations, { dropParameters = [], keepSchemas
     const parts = ref.split('/').slice(1)
     // '#/components/<section>/<name>' in OpenAPI 3; '#/<definitions|parameters|responses>/<name>' in Swagger 2
     const [holder, section] = parts[0] === 'components' ? [components, parts[1]] : [out, parts[0]]
-    const name = parts.slice(parts[0] === 'components' ? 2 : 1).join('/').replace(/~1/g, '/').replace(/~0/g, '~')
+    const name = parts
+      .slice(parts[0] === 'components' ? 2 : 1)
+      .join('/')
+      .replace(/~1/g, '/')
+      .replace(/~0/g, '~')
     holder[section] ??= {}
     holder[section][name] =
       keep !== undefined && section === 'schemas' && !keep.has(ref)

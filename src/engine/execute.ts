@@ -137,6 +137,15 @@ export async function executePlan(opts: ExecuteOptions): Promise<TargetResult[]>
   log.info(`${opts.verb}: ${total} targets in ${batches.length} batches`)
   await Promise.all(Array.from({ length: workers }, worker))
   return entries.map(
-    (e) => results.get(e.id) ?? { id: e.id, kind: e.kind, label: e.label, given: e.given, details: e.details, outcome: 'not-attempted', reason: `not attempted: ${control.stopped ?? 'the run stopped'}` }
+    (e) =>
+      results.get(e.id) ?? {
+        id: e.id,
+        kind: e.kind,
+        label: e.label,
+        given: e.given,
+        details: e.details,
+        outcome: 'not-attempted',
+        reason: `not attempted: ${control.stopped ?? 'the run stopped'}`
+      }
   )
 }

@@ -37,7 +37,11 @@ export function readDeclared<D extends InputDecls>(decls: D, get: (name: string)
     if (decl.secret) mask(raw)
     const value = decl.secret ? raw : raw.trim()
     if (decl.secret && value.trim() !== '' && value.trim().length < MIN_SECRET_LENGTH) {
-      throw new InputError(decl.name, `is ${value.trim().length} characters long, too short to be masked in logs safely (at least ${MIN_SECRET_LENGTH})`, decl.fix)
+      throw new InputError(
+        decl.name,
+        `is ${value.trim().length} characters long, too short to be masked in logs safely (at least ${MIN_SECRET_LENGTH})`,
+        decl.fix
+      )
     }
     const parsed = decl.schema.safeParse(value)
     if (!parsed.success) {
@@ -77,7 +81,8 @@ export function text(o: Common & { pattern?: RegExp; problem?: string; maxLength
     const value = o.secret ? v.trim() : v
     if (!o.secret && CONTROL.test(value)) ctx.addIssue({ code: 'custom', message: 'holds a control character (a line break or tab)' })
     else if (value.length > max) ctx.addIssue({ code: 'custom', message: `is ${value.length} characters long, more than ${max}` })
-    else if (o.pattern && !o.pattern.test(value)) ctx.addIssue({ code: 'custom', message: o.problem ?? `${o.secret ? 'has the wrong format' : `${JSON.stringify(value)} has the wrong format`}` })
+    else if (o.pattern && !o.pattern.test(value))
+      ctx.addIssue({ code: 'custom', message: o.problem ?? `${o.secret ? 'has the wrong format' : `${JSON.stringify(value)} has the wrong format`}` })
     return value
   })
   return { name: o.name, description: o.description, fix: o.fix, secret: o.secret, unreported: o.unreported, schema }

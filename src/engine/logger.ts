@@ -7,7 +7,11 @@ import type { SecretStore } from './secrets.js'
  * workflow command such as `::add-mask::` or `::error::`). Applied to every line the action logs.
  */
 export function escapeLogText(text: string): string {
-  return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/::/g, ':\u200b:').replace(/^(\s*)##\[/, '$1#\u200b#[')
+  return text
+    .replace(/\r/g, '\\r')
+    .replace(/\n/g, '\\n')
+    .replace(/::/g, ':\u200b:')
+    .replace(/^(\s*)##\[/, '$1#\u200b#[')
 }
 
 /** Log lines go through the scrubber, then the escaper, before they reach the sink. */

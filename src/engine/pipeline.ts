@@ -77,7 +77,9 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
     if (note.startsWith('warning: ')) log.warning(note.slice(9))
     else log.info(note)
   }
-  log.info(`${provider.title}: ${s.dryRun ? 'dry run' : 'real run'}; ${s.targets.length > 0 ? `${s.targets.length} ${s.targetType} targets` : 'targets from filter'}; batch ${s.batchSize}, concurrency ${s.concurrency}, ${s.rateLimit} requests/min`)
+  log.info(
+    `${provider.title}: ${s.dryRun ? 'dry run' : 'real run'}; ${s.targets.length > 0 ? `${s.targets.length} ${s.targetType} targets` : 'targets from filter'}; batch ${s.batchSize}, concurrency ${s.concurrency}, ${s.rateLimit} requests/min`
+  )
 
   const limiter = new RateLimiter(s.rateLimit, clock)
   const tasks = s.concurrency * TASKS_PER_REQUEST_SLOT
@@ -160,7 +162,11 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
       if (!(err instanceof GuardError)) throw err
       report.status = 'refused'
       report.error = err.message
-      report.results = inPlanOrder(entries, new Map(), (e) => ({ ...resultOf(e), outcome: 'not-attempted', reason: `not attempted: the plan was refused (${err.input})` }))
+      report.results = inPlanOrder(entries, new Map(), (e) => ({
+        ...resultOf(e),
+        outcome: 'not-attempted',
+        reason: `not attempted: the plan was refused (${err.input})`
+      }))
       report.counts = countOutcomes(report.results, planned.length)
       return stamp()
     }
@@ -181,13 +187,18 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
     const partial = (done: ReadonlyMap<string, TargetResult>): void => {
       if (!d.checkpoint || clock.now() - lastCheckpoint < interval) return
       lastCheckpoint = clock.now()
-      report.results = inPlanOrder(entries, done, (e) => (e.skip !== undefined ? undefined : { ...resultOf(e), outcome: 'not-attempted', reason: 'not attempted yet (the run is under way)' }))
+      report.results = inPlanOrder(entries, done, (e) =>
+        e.skip !== undefined ? undefined : { ...resultOf(e), outcome: 'not-attempted', reason: 'not attempted yet (the run is under way)' }
+      )
       report.counts = countOutcomes(report.results, planned.length)
       d.checkpoint(stamp())
     }
     let executed: TargetResult[]
     try {
-      executed = planned.length === 0 ? [] : await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: tasks, log, clock, control, verb, onBatch: partial })
+      executed =
+        planned.length === 0
+          ? []
+          : await executePlan({ run, entries: planned, batchSize: s.batchSize, concurrency: tasks, log, clock, control, verb, onBatch: partial })
     } catch (err) {
       // A bug in execution must not read as "nothing happened": every target without a result is unknown.
       log.warning(`execution stopped unexpectedly: ${errorMessage(err)}`)
@@ -201,7 +212,8 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
     else if (control.stopped !== undefined) report.halted = control.stopped
     return stamp()
   } catch (err) {
-    const reason = err instanceof ProviderRequestError || err instanceof InputError || err instanceof RunHaltedError ? err.message : `internal error: ${errorMessage(err)}`
+    const reason =
+      err instanceof ProviderRequestError || err instanceof InputError || err instanceof RunHaltedError ? err.message : `internal error: ${errorMessage(err)}`
     report.status = control.cancelledBy !== undefined ? 'cancelled' : 'plan-failed'
     report.error = `Planning ${control.cancelledBy !== undefined ? 'was cancelled' : 'failed'}, nothing was ${verb === 'delete' ? 'deleted' : 'terminated'}: ${reason}`
     report.results = []
@@ -217,7 +229,11 @@ function resultOf(e: PlanEntry): TargetResult {
  * Every entry's result in plan order: skipped entries as planned, acted entries from `done`, else from
  * `fallback` (left out when it returns undefined). Built with a loop: plans hold 100,000+ entries.
  */
-function inPlanOrder(entries: readonly PlanEntry[], done: ReadonlyMap<string, TargetResult>, fallback?: (e: PlanEntry) => TargetResult | undefined): TargetResult[] {
+function inPlanOrder(
+  entries: readonly PlanEntry[],
+  done: ReadonlyMap<string, TargetResult>,
+  fallback?: (e: PlanEntry) => TargetResult | undefined
+): TargetResult[] {
   const out: TargetResult[] = []
   for (const e of entries) {
     if (e.skip !== undefined) {
@@ -240,8 +256,15 @@ const PLAN_LOG_LINES = 1000
 function logPlan(log: Logger, entries: PlanEntry[]): void {
   const lines: string[] = []
   for (const e of entries.slice(0, PLAN_LOG_LINES)) {
-    const extra = e.details ? Object.entries(e.details).filter(([, v]) => v !== null && v !== '').map(([k, v]) => `${k}=${v}`).join(' ') : ''
-    lines.push(`${e.skip ? 'skip' : 'plan'} ${e.id}${e.label && e.label !== e.id ? ` (${e.label})` : ''}${extra ? ` ${extra}` : ''}${e.skip ? ` — ${e.skip}` : ''}`)
+    const extra = e.details
+      ? Object.entries(e.details)
+          .filter(([, v]) => v !== null && v !== '')
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')
+      : ''
+    lines.push(
+      `${e.skip ? 'skip' : 'plan'} ${e.id}${e.label && e.label !== e.id ? ` (${e.label})` : ''}${extra ? ` ${extra}` : ''}${e.skip ? ` — ${e.skip}` : ''}`
+    )
   }
   if (entries.length > PLAN_LOG_LINES) lines.push(`… and ${entries.length - PLAN_LOG_LINES} more (see the report)`)
   const planned = entries.filter((e) => e.skip === undefined).length

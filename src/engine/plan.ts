@@ -35,9 +35,7 @@ export interface PlanScope {
  * binds exactly what the reviewer was shown.
  */
 export function planHash(scope: PlanScope, planned: readonly PlanEntry[]): string {
-  const entries = [...planned]
-    .map((e) => ({ id: e.id, kind: e.kind, binds: e.binds }))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const entries = [...planned].map((e) => ({ id: e.id, kind: e.kind, binds: e.binds })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   const doc = { version: 2, ...scope, filter: scope.filter ?? null, entries }
   return createHash('sha256').update(canonicalJson(doc)).digest('hex')
 }

@@ -28,11 +28,16 @@ export class SecretStore {
     let out = text
     // Longest first, so a secret that contains another is removed whole.
     for (const v of this.sorted) if (out.includes(v)) out = out.split(v).join('***')
-    return out
-      .replace(/\b(Bearer|Basic|SSWS)\s+[A-Za-z0-9._~+/=-]{4,}/gi, '$1 ***')
-      // Keys standing alone: "id-token: write" (a permission) is not a token; "token=..." and "\"token\": ..." are.
-      .replace(/((?<![\w-])"?(?:access_token|refresh_token|id_token|client_secret|client_assertion|assertion|password|private_key|token|secret|X-Auth-Token|X-Security-Token)"?\s*[:=]\s*"?)[^"&\s,}]+/gi, '$1***')
-      .replace(/(Signature=)[0-9a-f]{16,}/gi, '$1***')
+    return (
+      out
+        .replace(/\b(Bearer|Basic|SSWS)\s+[A-Za-z0-9._~+/=-]{4,}/gi, '$1 ***')
+        // Keys standing alone: "id-token: write" (a permission) is not a token; "token=..." and "\"token\": ..." are.
+        .replace(
+          /((?<![\w-])"?(?:access_token|refresh_token|id_token|client_secret|client_assertion|assertion|password|private_key|token|secret|X-Auth-Token|X-Security-Token)"?\s*[:=]\s*"?)[^"&\s,}]+/gi,
+          '$1***'
+        )
+        .replace(/(Signature=)[0-9a-f]{16,}/gi, '$1***')
+    )
   }
 }
 
@@ -45,9 +50,7 @@ function variants(value: string): string[] {
   out.add(uri.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()))
   out.add(new URLSearchParams({ v: trimmed }).toString().slice(2))
   out.add(JSON.stringify(trimmed).slice(1, -1))
-  out.add(
-    trimmed.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c)
-  )
+  out.add(trimmed.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c))
   out.add(trimmed.replace(/[&<>"']/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`))
   const b64 = Buffer.from(trimmed, 'utf8').toString('base64')
   out.add(b64)

@@ -59,7 +59,8 @@ function jsonTarget(v: unknown, input: string, where: string, quote: boolean): s
 function checkTarget(value: string, input: string, where: string, quote: boolean): string {
   const shown = quote ? ` ${JSON.stringify(value.slice(0, 60))}` : ''
   if (value === '') throw new InputError(input, `${where} holds an empty target`, 'remove empty entries')
-  if (value.length > MAX_TARGET_LENGTH) throw new InputError(input, `${where} holds a target of ${value.length} characters`, `targets are at most ${MAX_TARGET_LENGTH} characters`)
+  if (value.length > MAX_TARGET_LENGTH)
+    throw new InputError(input, `${where} holds a target of ${value.length} characters`, `targets are at most ${MAX_TARGET_LENGTH} characters`)
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new InputError(input, `${where}: target${shown} holds a control character`, 'remove control characters')
   return value
 }
@@ -80,7 +81,11 @@ export function readTargetsFile(raw: string, targetType: string, roots: PathRoot
     text = readFileSync(path, 'utf8')
   } catch (err) {
     if (err instanceof InputError) throw err
-    throw new InputError(input, `cannot read ${JSON.stringify(raw)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'give a path relative to the workspace, to a file the workflow checked out or wrote')
+    throw new InputError(
+      input,
+      `cannot read ${JSON.stringify(raw)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      'give a path relative to the workspace, to a file the workflow checked out or wrote'
+    )
   }
   text = text.replace(/^\uFEFF/, '')
   const trimmed = text.trim()
@@ -97,7 +102,8 @@ export function readTargetsFile(raw: string, targetType: string, roots: PathRoot
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
         const record = v as Record<string, unknown>
         const key = pickColumn(Object.keys(record), targetType)
-        if (key === undefined) throw new InputError(input, `item ${i + 1} has no ${columnNames(targetType)} field`, `name the field ${JSON.stringify(targetType)}, "target" or "id"`)
+        if (key === undefined)
+          throw new InputError(input, `item ${i + 1} has no ${columnNames(targetType)} field`, `name the field ${JSON.stringify(targetType)}, "target" or "id"`)
         return jsonTarget(record[key], input, `item ${i + 1}`, false)
       }
       return jsonTarget(v, input, `item ${i + 1}`, false)
@@ -123,7 +129,11 @@ function parseCsv(lines: string[], targetType: string, name: string): ParsedTarg
     column = 0
     start = 0
   } else {
-    throw new InputError(input, `the first row of ${name} has ${first.length} columns and none is named ${columnNames(targetType)}`, `add a header row naming the column of targets ${JSON.stringify(targetType)}, "target" or "id"`)
+    throw new InputError(
+      input,
+      `the first row of ${name} has ${first.length} columns and none is named ${columnNames(targetType)}`,
+      `add a header row naming the column of targets ${JSON.stringify(targetType)}, "target" or "id"`
+    )
   }
   const width = first.length
   const targets: string[] = []
@@ -138,7 +148,11 @@ function parseCsv(lines: string[], targetType: string, name: string): ParsedTarg
     }
     const cells = splitCsvLine(line, i + 1, name)
     if (cells.length !== width) {
-      throw new InputError(input, `line ${i + 1} of ${name} has ${cells.length} cells, the first row has ${width}`, 'give every row as many cells as the header (quote values that contain commas)')
+      throw new InputError(
+        input,
+        `line ${i + 1} of ${name} has ${cells.length} cells, the first row has ${width}`,
+        'give every row as many cells as the header (quote values that contain commas)'
+      )
     }
     const value = cells[column].trim()
     if (value !== '') {
@@ -177,7 +191,10 @@ export function splitCsvLine(line: string, lineNo: number, name: string, input =
 }
 
 function normaliseName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]+/g, '')
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '')
 }
 
 function pickColumn(names: string[], targetType: string, soleColumn = true): string | undefined {
@@ -223,7 +240,11 @@ export function parseFilter(raw: string): Record<string, string> | undefined {
     try {
       parsed = JSON.parse(text)
     } catch (err) {
-      throw new InputError(input, `looks like JSON but does not parse (${(err as Error).message})`, 'write a JSON object such as {"search":"alice"}, or key=value lines')
+      throw new InputError(
+        input,
+        `looks like JSON but does not parse (${(err as Error).message})`,
+        'write a JSON object such as {"search":"alice"}, or key=value lines'
+      )
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new InputError(input, 'JSON must be an object', 'write a JSON object of key/value pairs')

@@ -30,9 +30,14 @@ export function failureMessage(report: RunReport, s: VerdictSettings): string | 
   if (s.ifUnresolved === 'fail') {
     const unresolved = report.results.filter((r) => r.unresolved)
     if (unresolved.length > 0) {
-      const named = unresolved.slice(0, NAMED).map((r) => JSON.stringify(r.id)).join(', ')
+      const named = unresolved
+        .slice(0, NAMED)
+        .map((r) => JSON.stringify(r.id))
+        .join(', ')
       const more = unresolved.length > NAMED ? ` and ${unresolved.length - NAMED} more` : ''
-      parts.push(`${unresolved.length} listed target(s) do not exist at ${report.providerTitle}: ${named}${more} (if-unresolved: fail; the others were acted on; set if-unresolved: skip when a missing account is expected)`)
+      parts.push(
+        `${unresolved.length} listed target(s) do not exist at ${report.providerTitle}: ${named}${more} (if-unresolved: fail; the others were acted on; set if-unresolved: skip when a missing account is expected)`
+      )
     }
   }
   return parts.length > 0 ? `${parts.join('; ')}; see the job summary and report` : undefined

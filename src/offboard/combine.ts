@@ -55,7 +55,8 @@ export function cellFor(run: ProviderRun, person: Person): Cell {
   if (run.leftOut) return { outcome: 'left out', text: run.leftOut }
   const target = run.targets[person.key]
   if (target === undefined) return { outcome: 'no account', text: run.noTarget ?? 'no id given for this provider' }
-  if (!run.report || run.report.status === 'plan-failed') return { outcome: 'plan failed', text: run.report?.error ?? `the run failed (exit code ${run.exitCode ?? '?'})` }
+  if (!run.report || run.report.status === 'plan-failed')
+    return { outcome: 'plan failed', text: run.report?.error ?? `the run failed (exit code ${run.exitCode ?? '?'})` }
   const results = resultsFor(run, person)
   if (results.length === 0) return { outcome: 'not-attempted', text: run.report.error ?? 'not in the plan' }
   if (results.every((r) => r.unresolved)) return { outcome: 'no account', text: `skipped: no account there (${target})` }
@@ -76,7 +77,14 @@ export function combinedHash(people: Person[], runs: ProviderRun[]): string {
     people: [...people].map((p) => p.key.toLowerCase()).sort(),
     providers: runs
       .filter((r) => !r.leftOut)
-      .map((r) => ({ provider: r.provider, planHash: r.planHash ?? null, planned: r.planned ?? null, targets: Object.keys(r.targets).sort().map((k) => [k.toLowerCase(), r.targets[k] ?? null]) }))
+      .map((r) => ({
+        provider: r.provider,
+        planHash: r.planHash ?? null,
+        planned: r.planned ?? null,
+        targets: Object.keys(r.targets)
+          .sort()
+          .map((k) => [k.toLowerCase(), r.targets[k] ?? null])
+      }))
       .sort((a, b) => (a.provider < b.provider ? -1 : 1))
   }
   return createHash('sha256').update(canonicalJson(doc)).digest('hex')
@@ -113,7 +121,8 @@ export function renderCombinedSummary(s: SummaryInput): string {
     md += `| ${markdownText(run.title)} | ${status} | ${run.planned ?? ''} | ${c.terminated ?? ''} | ${c.accepted ?? ''} | ${c.skipped ?? ''} | ${c.failed ?? ''} | ${run.planHash ? `\`${run.planHash}\`` : ''} |\n`
   }
   md += `\nCombined plan hash: \`${s.combined}\`\n`
-  if (s.approvedCombined) md += `\nApproved combined plan hash: \`${s.approvedCombined}\`${s.approvedCombined === s.combined ? ' (matches)' : ' (**does not match**)'}\n`
+  if (s.approvedCombined)
+    md += `\nApproved combined plan hash: \`${s.approvedCombined}\`${s.approvedCombined === s.combined ? ' (matches)' : ' (**does not match**)'}\n`
   const who = [s.actor && `actor ${markdownText(s.actor)}`, s.runUrl && `[run](${encodeURI(s.runUrl)})`].filter(Boolean).join(', ')
   if (who) md += `\nStarted by ${who}.\n`
   return md
@@ -129,8 +138,29 @@ export interface CombinedReport {
   actor?: string
   runUrl?: string
   people: Person[]
-  providers: Array<{ provider: string; status?: string; leftOut?: string; exitCode?: number; planHash?: string; planned?: number; counts?: Record<string, number>; error?: string }>
-  rows: Array<{ person?: string; provider: string; target: string; id: string; label?: string; outcome: string; reason?: string; status?: number; code?: string; message?: string; requestId?: string }>
+  providers: Array<{
+    provider: string
+    status?: string
+    leftOut?: string
+    exitCode?: number
+    planHash?: string
+    planned?: number
+    counts?: Record<string, number>
+    error?: string
+  }>
+  rows: Array<{
+    person?: string
+    provider: string
+    target: string
+    id: string
+    label?: string
+    outcome: string
+    reason?: string
+    status?: number
+    code?: string
+    message?: string
+    requestId?: string
+  }>
 }
 
 export function combinedReport(s: SummaryInput): CombinedReport {
@@ -140,7 +170,19 @@ export function combinedReport(s: SummaryInput): CombinedReport {
     const owner = new Map<string, string>()
     for (const person of s.people) for (const r of resultsFor(run, person)) owner.set(r.id, person.key)
     for (const r of run.report.results) {
-      rows.push({ person: owner.get(r.id), provider: run.provider, target: r.given ?? r.id, id: r.id, label: r.label, outcome: r.unresolved ? 'no account' : r.outcome, reason: r.reason, status: r.status, code: r.code, message: r.message, requestId: r.requestId })
+      rows.push({
+        person: owner.get(r.id),
+        provider: run.provider,
+        target: r.given ?? r.id,
+        id: r.id,
+        label: r.label,
+        outcome: r.unresolved ? 'no account' : r.outcome,
+        reason: r.reason,
+        status: r.status,
+        code: r.code,
+        message: r.message,
+        requestId: r.requestId
+      })
     }
   }
   return {
@@ -153,7 +195,16 @@ export function combinedReport(s: SummaryInput): CombinedReport {
     actor: s.actor,
     runUrl: s.runUrl,
     people: s.people,
-    providers: s.runs.map((r) => ({ provider: r.provider, status: r.report?.status, leftOut: r.leftOut, exitCode: r.exitCode, planHash: r.planHash, planned: r.planned, counts: r.report?.counts, error: r.report?.error ?? r.report?.halted })),
+    providers: s.runs.map((r) => ({
+      provider: r.provider,
+      status: r.report?.status,
+      leftOut: r.leftOut,
+      exitCode: r.exitCode,
+      planHash: r.planHash,
+      planned: r.planned,
+      counts: r.report?.counts,
+      error: r.report?.error ?? r.report?.halted
+    })),
     rows
   }
 }

@@ -13,7 +13,19 @@ import type { AnyProvider } from '../engine/provider.js'
 import { providerNames, providers } from '../providers/index.js'
 
 /** Shared action inputs a pipeline may set per provider; the rest (targets, dry-run, guards) it sets itself. */
-const TUNABLE = ['base-url', 'auth-base-url', 'target-type', 'max-targets', 'batch-size', 'concurrency', 'rate-limit', 'max-retries', 'timeout-seconds', 'max-wait-seconds', 'fail-on']
+const TUNABLE = [
+  'base-url',
+  'auth-base-url',
+  'target-type',
+  'max-targets',
+  'batch-size',
+  'concurrency',
+  'rate-limit',
+  'max-retries',
+  'timeout-seconds',
+  'max-wait-seconds',
+  'fail-on'
+]
 /** Settings the workflow itself reads (the keyless Google route runs google-github-actions/auth first). */
 export const WORKFLOW_KEYS: Record<string, readonly string[]> = { google: ['workload-identity-provider', 'service-account'] }
 
@@ -26,7 +38,9 @@ export interface Selected {
 }
 
 function secretInputs(p: AnyProvider): string[] {
-  return Object.values(p.inputs as InputDecls).filter((d) => d.secret).map((d) => d.name)
+  return Object.values(p.inputs as InputDecls)
+    .filter((d) => d.secret)
+    .map((d) => d.name)
 }
 
 /** The environment variable that carries a provider's secret input into the pipeline. */
@@ -53,7 +67,11 @@ export function parseProviders(raw: string): Selected[] {
   try {
     doc = parse(text, { uniqueKeys: true, maxAliasCount: 0 })
   } catch (err) {
-    throw new InputError('providers', `is not YAML or JSON (${(err as Error).message.split('\n')[0]})`, 'write one "<provider>: { input: value, ... }" per line')
+    throw new InputError(
+      'providers',
+      `is not YAML or JSON (${(err as Error).message.split('\n')[0]})`,
+      'write one "<provider>: { input: value, ... }" per line'
+    )
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new InputError('providers', 'must map provider names to their settings', 'write e.g. "okta: { base-url: https://acme.okta.com }"')
@@ -73,10 +91,18 @@ export function parseProviders(raw: string): Selected[] {
     const workflow: Record<string, string> = {}
     for (const [key, value] of Object.entries((settings ?? {}) as Record<string, unknown>)) {
       if (key === 'token' || secret.has(key)) {
-        throw new InputError('providers', `${name}: ${key} is a secret and cannot be a setting`, `store it as the secret ${secretName(name, key)} and pass it to the workflow`)
+        throw new InputError(
+          'providers',
+          `${name}: ${key} is a secret and cannot be a setting`,
+          `store it as the secret ${secretName(name, key)} and pass it to the workflow`
+        )
       }
       if (!allowed.has(key) && !workflowKeys.has(key)) {
-        throw new InputError('providers', `${name}: ${JSON.stringify(key)} is not a setting of ${name}`, `use: ${[...allowed, ...workflowKeys].sort().join(', ')}`)
+        throw new InputError(
+          'providers',
+          `${name}: ${JSON.stringify(key)} is not a setting of ${name}`,
+          `use: ${[...allowed, ...workflowKeys].sort().join(', ')}`
+        )
       }
       if (value === null || typeof value === 'object') throw new InputError('providers', `${name}: ${key} must be a single value`, `write ${key}: value`)
       const v = String(value)

@@ -48,7 +48,10 @@ function targetsOf(s: Selected, people: Person[]): { targets: Record<string, str
     } else targets[person.key] = undefined
   }
   const targetType = s.inputs['target-type'] ?? (usesEmail ? (p.emailTargetType ?? p.defaultTargetType) : p.defaultTargetType)
-  const noTarget = p.emailTargetType === undefined ? `${p.title} does not take email addresses: give this person's ${p.name} id in the people mapping` : 'no email or id given for this person'
+  const noTarget =
+    p.emailTargetType === undefined
+      ? `${p.title} does not take email addresses: give this person's ${p.name} id in the people mapping`
+      : 'no email or id given for this person'
   return { targets, targetType, noTarget }
 }
 
@@ -58,7 +61,8 @@ function credentialsOf(s: Selected, env: NodeJS.ProcessEnv): { inputs: Record<st
   const inputs: Record<string, string> = {}
   let token = env[secretVar(p.name, 'token')] ?? ''
   if (token === '' && p.name === 'google' && (env.GOOGLE_ACCESS_TOKEN ?? '') !== '') token = env.GOOGLE_ACCESS_TOKEN ?? ''
-  if (token === '' && !p.token.optional) return { leftOut: `no secret ${secretName(p.name, 'token')} was passed${p.name === 'google' ? ' and no keyless access token was minted' : ''}` }
+  if (token === '' && !p.token.optional)
+    return { leftOut: `no secret ${secretName(p.name, 'token')} was passed${p.name === 'google' ? ' and no keyless access token was minted' : ''}` }
   if (token !== '') inputs.token = token
   for (const [, decl] of Object.entries(p.inputs as Record<string, { name: string; secret?: boolean }>)) {
     if (!decl.secret) continue
@@ -76,7 +80,12 @@ function actionEntry(env: NodeJS.ProcessEnv): string {
   return env.ACTION_ENTRY || join(dirname(fileURLToPath(import.meta.url)), '..', 'index.js')
 }
 
-async function runAll(stage: 'plan' | 'execute', plan: Plan, env: NodeJS.ProcessEnv, approved?: { hashes: Record<string, string>; planned: Record<string, number> }): Promise<ProviderRun[]> {
+async function runAll(
+  stage: 'plan' | 'execute',
+  plan: Plan,
+  env: NodeJS.ProcessEnv,
+  approved?: { hashes: Record<string, string>; planned: Record<string, number> }
+): Promise<ProviderRun[]> {
   const dir = join(dirOf(env), stage)
   const maxTargets = env.MAX_TARGETS || '25'
   const runs = await Promise.all(
@@ -91,7 +100,8 @@ async function runAll(stage: 'plan' | 'execute', plan: Plan, env: NodeJS.Process
       }
       const list = [...new Set(Object.values(targets).filter((t): t is string => t !== undefined))]
       if (list.length === 0) return { ...base, leftOut: 'nobody to act on there (no id given, and it takes no email address)' }
-      if (approved && (approved.planned[p.name] ?? 0) === 0) return { ...base, leftOut: approved.hashes[p.name] ? 'nothing to do: its approved plan was empty' : 'not in the approved plan' }
+      if (approved && (approved.planned[p.name] ?? 0) === 0)
+        return { ...base, leftOut: approved.hashes[p.name] ? 'nothing to do: its approved plan was empty' : 'not in the approved plan' }
       const inputs: Record<string, string> = {
         'max-targets': maxTargets,
         ...s.inputs,
@@ -107,7 +117,14 @@ async function runAll(stage: 'plan' | 'execute', plan: Plan, env: NodeJS.Process
         inputs['expected-plan-hash'] = approved.hashes[p.name] ?? ''
         inputs['expected-count'] = String(approved.planned[p.name] ?? '')
       }
-      const step = await runStep({ entry: actionEntry(env), provider: p.name, inputs, dir: join(dir, p.name), env, relay: (line) => process.stdout.write(`${line}\n`) })
+      const step = await runStep({
+        entry: actionEntry(env),
+        provider: p.name,
+        inputs,
+        dir: join(dir, p.name),
+        env,
+        relay: (line) => process.stdout.write(`${line}\n`)
+      })
       const planned = step.outputs['planned-count'] !== undefined && step.outputs['planned-count'] !== '' ? Number(step.outputs['planned-count']) : undefined
       return { ...base, exitCode: step.exitCode, planHash: step.outputs['plan-hash'] || step.report?.planHash, planned, report: step.report }
     })
@@ -115,7 +132,15 @@ async function runAll(stage: 'plan' | 'execute', plan: Plan, env: NodeJS.Process
   return runs
 }
 
-function writeCombined(stage: 'plan' | 'execute', plan: Plan, runs: ProviderRun[], env: NodeJS.ProcessEnv, combined: string, approvedCombined: string | undefined, failure: string | undefined): Promise<void> {
+function writeCombined(
+  stage: 'plan' | 'execute',
+  plan: Plan,
+  runs: ProviderRun[],
+  env: NodeJS.ProcessEnv,
+  combined: string,
+  approvedCombined: string | undefined,
+  failure: string | undefined
+): Promise<void> {
   const ctx = readRunContext(env)
   const input = { stage, people: plan.people, runs, combined, approvedCombined, runUrl: ctx.runUrl, actor: ctx.actor, failure }
   const path = join(dirOf(env), `${stage}-report.json`)
@@ -123,7 +148,12 @@ function writeCombined(stage: 'plan' | 'execute', plan: Plan, runs: ProviderRun[
   writeFileSync(path, `${JSON.stringify(combinedReport(input), null, 1)}\n`, { mode: 0o600 })
   core.setOutput('report-path', path)
   core.setOutput('combined-hash', combined)
-  return env.GITHUB_STEP_SUMMARY ? core.summary.addRaw(renderCombinedSummary(input), true).write().then(() => undefined) : Promise.resolve()
+  return env.GITHUB_STEP_SUMMARY
+    ? core.summary
+        .addRaw(renderCombinedSummary(input), true)
+        .write()
+        .then(() => undefined)
+    : Promise.resolve()
 }
 
 async function prepare(env: NodeJS.ProcessEnv): Promise<number> {
@@ -131,9 +161,15 @@ async function prepare(env: NodeJS.ProcessEnv): Promise<number> {
   const google = plan.selected.find((s) => s.provider.name === 'google')
   const wif = google?.workflow['workload-identity-provider'] ?? ''
   const sa = google?.workflow['service-account'] ?? ''
-  if ((wif === '') !== (sa === '')) throw new InputError('providers', 'google: workload-identity-provider and service-account go together', 'set both for the keyless route, or neither and pass the secret google-token')
+  if ((wif === '') !== (sa === ''))
+    throw new InputError(
+      'providers',
+      'google: workload-identity-provider and service-account go together',
+      'set both for the keyless route, or neither and pass the secret google-token'
+    )
   const keyless = google !== undefined && wif !== '' && (env[secretVar('google', 'token')] ?? '') === ''
-  if (keyless && !google?.inputs.subject) throw new InputError('providers', 'google: the keyless route needs subject (the admin to act as)', 'add subject: admin@your-domain')
+  if (keyless && !google?.inputs.subject)
+    throw new InputError('providers', 'google: the keyless route needs subject (the admin to act as)', 'add subject: admin@your-domain')
   const needsGroups = google !== undefined && google.inputs['target-type'] === 'group'
   core.setOutput('google-keyless', keyless ? 'true' : 'false')
   core.setOutput('google-workload-identity-provider', keyless ? wif : '')
@@ -156,7 +192,10 @@ async function planStage(env: NodeJS.ProcessEnv): Promise<number> {
     planned[r.provider] = r.planned ?? 0
   }
   const failed = runs.filter((r) => !r.leftOut && r.exitCode !== 0)
-  const failure = failed.length > 0 ? `planning failed at ${failed.map((r) => r.title).join(', ')}: nothing can be approved until every selected provider plans; see their groups in the log` : undefined
+  const failure =
+    failed.length > 0
+      ? `planning failed at ${failed.map((r) => r.title).join(', ')}: nothing can be approved until every selected provider plans; see their groups in the log`
+      : undefined
   core.setOutput('hashes', JSON.stringify(hashes))
   core.setOutput('planned', JSON.stringify(planned))
   core.setOutput('total-planned', String(Object.values(planned).reduce((a, b) => a + b, 0)))
@@ -167,7 +206,11 @@ async function planStage(env: NodeJS.ProcessEnv): Promise<number> {
 
 function parseApproved(env: NodeJS.ProcessEnv): { hashes: Record<string, string>; planned: Record<string, number>; combined: string } {
   const fail = (what: string): never => {
-    throw new InputError(what, "is missing or malformed: this run cannot be bound to the approved plan, and nothing was executed", 'run the workflow again: the plan job publishes it')
+    throw new InputError(
+      what,
+      'is missing or malformed: this run cannot be bound to the approved plan, and nothing was executed',
+      'run the workflow again: the plan job publishes it'
+    )
   }
   let hashes: unknown
   let planned: unknown
@@ -179,8 +222,10 @@ function parseApproved(env: NodeJS.ProcessEnv): { hashes: Record<string, string>
   }
   const combined = env.APPROVED_COMBINED_HASH ?? ''
   if (!/^[0-9a-f]{64}$/.test(combined)) fail('approved combined-hash')
-  if (hashes === null || typeof hashes !== 'object' || Object.values(hashes as object).some((h) => typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h))) fail('approved hashes')
-  if (planned === null || typeof planned !== 'object' || Object.values(planned as object).some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 0)) fail('approved planned counts')
+  if (hashes === null || typeof hashes !== 'object' || Object.values(hashes as object).some((h) => typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h)))
+    fail('approved hashes')
+  if (planned === null || typeof planned !== 'object' || Object.values(planned as object).some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 0))
+    fail('approved planned counts')
   return { hashes: hashes as Record<string, string>, planned: planned as Record<string, number>, combined }
 }
 
@@ -191,7 +236,9 @@ async function executeStage(env: NodeJS.ProcessEnv): Promise<number> {
   const approvedRuns: ProviderRun[] = plan.selected.map((s) => {
     const { targets } = targetsOf(s, plan.people)
     const planHash = approved.hashes[s.provider.name]
-    return planHash === undefined ? { provider: s.provider.name, title: s.provider.title, targets, leftOut: 'not planned' } : { provider: s.provider.name, title: s.provider.title, targets, planHash, planned: approved.planned[s.provider.name] }
+    return planHash === undefined
+      ? { provider: s.provider.name, title: s.provider.title, targets, leftOut: 'not planned' }
+      : { provider: s.provider.name, title: s.provider.title, targets, planHash, planned: approved.planned[s.provider.name] }
   })
   const recomputed = combinedHash(plan.people, approvedRuns)
   if (recomputed !== approved.combined) {
@@ -203,9 +250,17 @@ async function executeStage(env: NodeJS.ProcessEnv): Promise<number> {
   const ran = runs.filter((r) => !r.leftOut)
   const failed = ran.filter((r) => r.exitCode !== 0)
   const refused = ran.filter((r) => r.report?.status === 'refused')
-  const failure = failed.length > 0 ? `${failed.map((r) => `${r.title} (${r.report?.status === 'refused' ? 'refused: its plan changed since the approval' : (r.report?.status ?? `exit ${r.exitCode}`)})`).join(', ')} did not complete; the other providers ran. See the table and their groups in the log.` : undefined
+  const failure =
+    failed.length > 0
+      ? `${failed.map((r) => `${r.title} (${r.report?.status === 'refused' ? 'refused: its plan changed since the approval' : (r.report?.status ?? `exit ${r.exitCode}`)})`).join(', ')} did not complete; the other providers ran. See the table and their groups in the log.`
+      : undefined
   // What the combined table binds to at execution is the fresh plans; the approved hash is shown beside it.
-  const fresh = combinedHash(plan.people, runs.map((r) => (r.leftOut ? { ...r, leftOut: undefined, planHash: approved.hashes[r.provider], planned: approved.planned[r.provider] } : r)).filter((r) => approved.hashes[r.provider] !== undefined))
+  const fresh = combinedHash(
+    plan.people,
+    runs
+      .map((r) => (r.leftOut ? { ...r, leftOut: undefined, planHash: approved.hashes[r.provider], planned: approved.planned[r.provider] } : r))
+      .filter((r) => approved.hashes[r.provider] !== undefined)
+  )
   await writeCombined('execute', plan, runs, env, fresh, approved.combined, failure)
   core.setOutput('failed-providers', JSON.stringify(failed.map((r) => r.provider)))
   core.setOutput('refused-providers', JSON.stringify(refused.map((r) => r.provider)))

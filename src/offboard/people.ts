@@ -25,7 +25,6 @@ function check(value: string, where: string): string {
   return v
 }
 
-
 /** Parses the people input against the provider names it may map ids for. */
 export function parsePeople(raw: string, providerNames: readonly string[]): Person[] {
   const text = raw.trim()
@@ -41,14 +40,21 @@ export function parsePeople(raw: string, providerNames: readonly string[]): Pers
     if (!Array.isArray(parsed)) throw new InputError('people', 'JSON must be an array', 'write a JSON array')
     people = parsed.map((item, i) => {
       if (typeof item === 'string') return { key: check(item, `item ${i + 1}`), ids: {} }
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new InputError('people', `item ${i + 1} is neither an email nor an object`, 'give emails or {"person": ..., "<provider>": ...} objects')
+      if (item === null || typeof item !== 'object' || Array.isArray(item))
+        throw new InputError('people', `item ${i + 1} is neither an email nor an object`, 'give emails or {"person": ..., "<provider>": ...} objects')
       const record = item as Record<string, unknown>
       const key = record.person ?? record.email
-      if (typeof key !== 'string' || key.trim() === '') throw new InputError('people', `item ${i + 1} has no "person" (or "email")`, 'name each person with "person": "alice@acme.com"')
+      if (typeof key !== 'string' || key.trim() === '')
+        throw new InputError('people', `item ${i + 1} has no "person" (or "email")`, 'name each person with "person": "alice@acme.com"')
       const ids: Record<string, string> = {}
       for (const [k, v] of Object.entries(record)) {
         if (k === 'person' || k === 'email') continue
-        if (!providerNames.includes(k)) throw new InputError('people', `item ${i + 1} has ${JSON.stringify(k)}, which is not a provider`, `use "person" and provider names: ${providerNames.join(', ')}`)
+        if (!providerNames.includes(k))
+          throw new InputError(
+            'people',
+            `item ${i + 1} has ${JSON.stringify(k)}, which is not a provider`,
+            `use "person" and provider names: ${providerNames.join(', ')}`
+          )
         if (v === null || v === '') continue
         if (typeof v !== 'string' && typeof v !== 'number') throw new InputError('people', `item ${i + 1}: ${k} is not a string`, 'give ids as strings')
         ids[k] = check(String(v), `item ${i + 1} ${k}`)
@@ -61,11 +67,21 @@ export function parsePeople(raw: string, providerNames: readonly string[]): Pers
     if (header.includes('person') || header.includes('email')) {
       const personCol = header.includes('person') ? header.indexOf('person') : header.indexOf('email')
       for (const [i, h] of header.entries()) {
-        if (i !== personCol && !providerNames.includes(h)) throw new InputError('people', `the header names ${JSON.stringify(h)}, which is not a provider`, `name the columns person and provider names: ${providerNames.join(', ')}`)
+        if (i !== personCol && !providerNames.includes(h))
+          throw new InputError(
+            'people',
+            `the header names ${JSON.stringify(h)}, which is not a provider`,
+            `name the columns person and provider names: ${providerNames.join(', ')}`
+          )
       }
       people = lines.slice(1).map((line, n) => {
         const cells = splitCsvLine(line, n + 2, 'the people list', 'people')
-        if (cells.length !== header.length) throw new InputError('people', `line ${n + 2} has ${cells.length} cells, the header has ${header.length}`, 'give every row as many cells as the header')
+        if (cells.length !== header.length)
+          throw new InputError(
+            'people',
+            `line ${n + 2} has ${cells.length} cells, the header has ${header.length}`,
+            'give every row as many cells as the header'
+          )
         const key = check(cells[personCol], `line ${n + 2}`)
         if (key === '') throw new InputError('people', `line ${n + 2} names no person`, 'fill the person column')
         const ids: Record<string, string> = {}
@@ -75,7 +91,13 @@ export function parsePeople(raw: string, providerNames: readonly string[]): Pers
         return { key, ids }
       })
     } else {
-      people = lines.flatMap((l, n) => l.split(',').map((p) => p.trim()).filter((p) => p !== '').map((p) => ({ key: check(p, `line ${n + 1}`), ids: {} })))
+      people = lines.flatMap((l, n) =>
+        l
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== '')
+          .map((p) => ({ key: check(p, `line ${n + 1}`), ids: {} }))
+      )
     }
   }
   if (people.length === 0) throw new InputError('people', 'names nobody', 'give at least one person')

@@ -27,7 +27,20 @@ export interface ProviderReport {
   halted?: string
   planHash?: string
   counts: Record<string, number>
-  results: Array<{ id: string; kind: string; label?: string; given?: string; outcome: string; reason?: string; unresolved?: boolean; status?: number; code?: string; message?: string; requestId?: string; details?: Record<string, unknown> }>
+  results: Array<{
+    id: string
+    kind: string
+    label?: string
+    given?: string
+    outcome: string
+    reason?: string
+    unresolved?: boolean
+    status?: number
+    code?: string
+    message?: string
+    requestId?: string
+    details?: Record<string, unknown>
+  }>
 }
 
 /** Parses a GITHUB_OUTPUT file (name<<delimiter ... delimiter blocks, or name=value lines). */
@@ -109,5 +122,13 @@ export async function runStep(o: RunStepOptions): Promise<StepRun> {
   }
   o.relay('::endgroup::')
   const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as ProviderReport) : undefined
-  return { provider: o.provider, exitCode, outputs: parseOutputFile(readFileSync(outputFile, 'utf8')), summary: readFileSync(summaryFile, 'utf8'), report, reportPath, log }
+  return {
+    provider: o.provider,
+    exitCode,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    report,
+    reportPath,
+    log
+  }
 }

@@ -42,9 +42,17 @@ export async function publish(sink: ActionSink, secrets: SecretStore, log: Logge
   setCountOutputs(sink, report.counts)
   annotateFailures(log, report.results)
   const c = report.counts
-  log.info(`done: ${c.planned} planned, ${c.terminated} terminated, ${c.accepted} accepted, ${c.skipped} skipped, ${c.failed} failed${c.unknown ? `, ${c.unknown} unknown` : ''}${c.notAttempted ? `, ${c.notAttempted} not attempted` : ''}`)
+  log.info(
+    `done: ${c.planned} planned, ${c.terminated} terminated, ${c.accepted} accepted, ${c.skipped} skipped, ${c.failed} failed${c.unknown ? `, ${c.unknown} unknown` : ''}${c.notAttempted ? `, ${c.notAttempted} not attempted` : ''}`
+  )
   try {
-    const md = renderSummary({ report, acceptedNote: p.acceptedNote, reportPath: written ? p.reportPath : '(the report file could not be written)', verb: p.verb, failure: p.failure })
+    const md = renderSummary({
+      report,
+      acceptedNote: p.acceptedNote,
+      reportPath: written ? p.reportPath : '(the report file could not be written)',
+      verb: p.verb,
+      failure: p.failure
+    })
     await sink.writeSummary(secrets.scrub(md))
   } catch (err) {
     log.warning(`the job summary could not be written: ${errorMessage(err)}`)
@@ -78,6 +86,10 @@ function setCountOutputs(sink: ActionSink, c: Counts): void {
 /** GitHub shows ten error annotations per step: annotate the first failures and summarise the rest. */
 function annotateFailures(log: Logger, results: TargetResult[]): void {
   const failed = results.filter((r) => r.outcome === 'failed' || r.outcome === 'unknown')
-  for (const r of failed.slice(0, 9)) log.annotate(`${r.id}${r.label ? ` (${r.label})` : ''}: ${r.reason ?? r.outcome}`, { title: `terminate-sessions: target ${r.outcome}` })
-  if (failed.length > 9) log.annotate(`${failed.length - 9} more targets failed or are unknown; see the job summary and the JSON report`, { title: 'terminate-sessions: more failures' })
+  for (const r of failed.slice(0, 9))
+    log.annotate(`${r.id}${r.label ? ` (${r.label})` : ''}: ${r.reason ?? r.outcome}`, { title: `terminate-sessions: target ${r.outcome}` })
+  if (failed.length > 9)
+    log.annotate(`${failed.length - 9} more targets failed or are unknown; see the job summary and the JSON report`, {
+      title: 'terminate-sessions: more failures'
+    })
 }

@@ -92,7 +92,8 @@ export function renderSummary({ report, acceptedNote, reportPath, verb, failure 
   md += `| ${head.join(' | ')} |\n|${head.map(() => '---:').join('|')}|\n| ${values.join(' | ')} |\n\n`
   if (report.planHash) md += `Plan hash: \`${report.planHash}\`\n\n`
   if (c.accepted > 0 && acceptedNote) md += `> [!NOTE]\n> ${c.accepted} targets were **accepted**: ${markdownText(acceptedNote, 1000)}\n\n`
-  if (c.unknown > 0) md += `> [!IMPORTANT]\n> ${c.unknown} targets are **unknown**: their request was on the wire when the run stopped. Check them at the provider, or run again: ending sessions twice is harmless.\n\n`
+  if (c.unknown > 0)
+    md += `> [!IMPORTANT]\n> ${c.unknown} targets are **unknown**: their request was on the wire when the run stopped. Check them at the provider, or run again: ending sessions twice is harmless.\n\n`
   const ctx = report.context
   const who = [ctx.actor && `actor ${markdownText(ctx.actor)}`, ctx.runUrl && `[run](${encodeURI(ctx.runUrl)})`].filter(Boolean).join(', ')
   if (who) md += `Started by ${who}.\n\n`

@@ -132,7 +132,8 @@ export class BoxEmulator extends ProviderEmulator {
     this.server = new EmulatorServer({
       name: 'box',
       handle: (req) => this.handle(req),
-      errorResponse: (status) => boxError(status, status >= 500 ? 'internal_server_error' : 'bad_request', status >= 500 ? 'Internal Server Error' : 'Bad Request'),
+      errorResponse: (status) =>
+        boxError(status, status >= 500 ? 'internal_server_error' : 'bad_request', status >= 500 ? 'Internal Server Error' : 'Bad Request'),
       throttleResponse: ({ retryAfterSeconds, mode }) => {
         const e = boxError(429, 'rate_limit_exceeded', 'Request rate limit exceeded, please try again later')
         return { ...e, headers: { ...e.headers, ...retryAfterHeaders(retryAfterSeconds, mode) } }
@@ -311,7 +312,9 @@ export class BoxEmulator extends ProviderEmulator {
     }
     const form = new URLSearchParams(req.bodyText)
     if (form.get('grant_type') !== 'client_credentials') {
-      return form.get('grant_type') ? oauthError('unsupported_grant_type', 'Grant type is not supported') : oauthError('invalid_request', 'Invalid grant_type parameter or parameter missing')
+      return form.get('grant_type')
+        ? oauthError('unsupported_grant_type', 'Grant type is not supported')
+        : oauthError('invalid_request', 'Invalid grant_type parameter or parameter missing')
     }
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
       return oauthError('invalid_client', 'The client credentials are invalid')
@@ -389,7 +392,8 @@ export class BoxEmulator extends ProviderEmulator {
     const userType = query.get('user_type') ?? 'managed'
     if (!['all', 'managed', 'external'].includes(userType)) return invalidParam('user_type', `Invalid value '${userType}'.`)
     const limitRaw = query.get('limit') ?? String(DEFAULT_LIMIT)
-    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > BOX_MAX_LIMIT) return invalidParam('limit', `Invalid value '${limitRaw}'. Must be between 1 and ${BOX_MAX_LIMIT}.`)
+    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > BOX_MAX_LIMIT)
+      return invalidParam('limit', `Invalid value '${limitRaw}'. Must be between 1 and ${BOX_MAX_LIMIT}.`)
     const limit = Number(limitRaw)
     const term = (query.get('filter_term') ?? '').toLowerCase()
     const sorted = this.sortedUsers()
@@ -427,7 +431,13 @@ export class BoxEmulator extends ProviderEmulator {
     }
     return {
       status: 200,
-      body: { entries: all.slice(offset, offset + limit).map((u) => userView(u, fields)), limit, offset, total_count: all.length, order: [{ by: 'id', direction: 'ASC' }] }
+      body: {
+        entries: all.slice(offset, offset + limit).map((u) => userView(u, fields)),
+        limit,
+        offset,
+        total_count: all.length,
+        order: [{ by: 'id', direction: 'ASC' }]
+      }
     }
   }
 
@@ -435,7 +445,8 @@ export class BoxEmulator extends ProviderEmulator {
     const g = this.groups.get(groupId)
     if (!g) return boxError(404, 'not_found', 'Not Found')
     const limitRaw = query.get('limit') ?? String(DEFAULT_LIMIT)
-    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > BOX_MAX_LIMIT) return invalidParam('limit', `Invalid value '${limitRaw}'. Must be between 1 and ${BOX_MAX_LIMIT}.`)
+    if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > BOX_MAX_LIMIT)
+      return invalidParam('limit', `Invalid value '${limitRaw}'. Must be between 1 and ${BOX_MAX_LIMIT}.`)
     const offsetRaw = query.get('offset') ?? '0'
     if (!/^\d+$/.test(offsetRaw)) return invalidParam('offset', `Invalid value '${offsetRaw}'.`)
     const limit = Number(limitRaw)

@@ -18,8 +18,19 @@ export const DNL_USERNAME = 'ops-admin'
 export const DNL_PASSWORD = 'p@ss word+&=!secret'
 
 const FILTER_KEYS = [
-  'active', 'create_time_gt', 'create_time_lt', 'email', 'is_online', 'last_login_time_gt', 'last_login_time_lt',
-  'login_ip', 'name', 'role_id', 'user_id', 'user_id_in', 'user_type'
+  'active',
+  'create_time_gt',
+  'create_time_lt',
+  'email',
+  'is_online',
+  'last_login_time_gt',
+  'last_login_time_lt',
+  'login_ip',
+  'name',
+  'role_id',
+  'user_id',
+  'user_id_in',
+  'user_type'
 ]
 
 const ROLES = { 1: 'Admin', 2: 'Carrier', 3: 'Agent', 4: 'Reseller' }

@@ -82,7 +82,19 @@ const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000'
 const MAX_TOP = 999
 const DEFAULT_TOP = 100
 /** The properties GET /users returns without $select (user-get.md / user-list.md). */
-const DEFAULT_USER_PROPS = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id']
+const DEFAULT_USER_PROPS = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id'
+]
 const SELECTABLE_USER_PROPS = new Set([
   ...DEFAULT_USER_PROPS,
   'accountEnabled',
@@ -251,7 +263,14 @@ export class EntraEmulator extends ProviderEmulator {
       name: 'entra',
       handle: (req) => this.handle(req),
       errorResponse: (status, req) =>
-        withIds(graphError(status, status >= 500 ? (status === 503 ? 'serviceNotAvailable' : 'generalException') : 'BadRequest', status >= 500 ? 'The service is temporarily unavailable.' : 'Bad request.'), req),
+        withIds(
+          graphError(
+            status,
+            status >= 500 ? (status === 503 ? 'serviceNotAvailable' : 'generalException') : 'BadRequest',
+            status >= 500 ? 'The service is temporarily unavailable.' : 'Bad request.'
+          ),
+          req
+        ),
       throttleResponse: ({ retryAfterSeconds }, req) => withIds(throttled(retryAfterSeconds), req)
     })
   }
@@ -485,9 +504,14 @@ export class EntraEmulator extends ProviderEmulator {
   // ---- identity platform ----------------------------------------------------------------------------------
 
   async tokenEndpoint(req, tenant) {
-    if (req.method !== 'POST') return aadError(405, 'invalid_request', 900561, "The endpoint only accepts POST requests. Received a GET request.")
+    if (req.method !== 'POST') return aadError(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests. Received a GET request.')
     if (tenant.toLowerCase() !== this.tenantId && tenant.toLowerCase() !== this.tenantDomain.toLowerCase()) {
-      return aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`)
+      return aadError(
+        400,
+        'invalid_tenant',
+        90002,
+        `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`
+      )
     }
     const ct = String(req.headers['content-type'] ?? '')
     const form = ct.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(req.bodyText) : new URLSearchParams()
@@ -498,29 +522,61 @@ export class EntraEmulator extends ProviderEmulator {
     const clientId = form.get('client_id')
     if (!clientId) return missing('client_id')
     if (clientId.toLowerCase() !== this.app.clientId) {
-      return aadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${this.tenantDomain}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`)
+      return aadError(
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${this.tenantDomain}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`
+      )
     }
     const scope = form.get('scope')
     if (!scope) return missing('scope')
     const scopes = scope.split(' ').filter(Boolean)
     if (scopes.length !== 1 || !scopes[0].endsWith('/.default')) {
-      return aadError(400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`)
+      return aadError(
+        400,
+        'invalid_scope',
+        1002012,
+        `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`
+      )
     }
     if (scopes[0] !== GRAPH_SCOPE && scopes[0] !== `${GRAPH_APP_ID}/.default`) {
-      return aadError(400, 'invalid_resource', 500011, `The resource principal named ${scopes[0].slice(0, -'/.default'.length)} was not found in the tenant named ${this.tenantDomain}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`)
+      return aadError(
+        400,
+        'invalid_resource',
+        500011,
+        `The resource principal named ${scopes[0].slice(0, -'/.default'.length)} was not found in the tenant named ${this.tenantDomain}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`
+      )
     }
     const secret = form.get('client_secret')
     const assertion = form.get('client_assertion')
     if (secret !== null && assertion !== null) {
-      return aadError(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app \'' + this.app.clientId + "'.")
+      return aadError(
+        401,
+        'invalid_client',
+        7000215,
+        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '" +
+          this.app.clientId +
+          "'."
+      )
     }
     if (secret !== null) {
       const match = this.app.secrets.find((s) => s.value === secret)
       if (!match) {
-        return aadError(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.app.clientId}'.`)
+        return aadError(
+          401,
+          'invalid_client',
+          7000215,
+          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.app.clientId}'.`
+        )
       }
       if (match.expiresAt !== undefined && match.expiresAt <= Date.now()) {
-        return aadError(401, 'invalid_client', 7000222, `The provided client secret keys for app '${this.app.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`)
+        return aadError(
+          401,
+          'invalid_client',
+          7000222,
+          `The provided client secret keys for app '${this.app.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`
+        )
       }
       return this.mintAccessToken('secret')
     }
@@ -546,7 +602,12 @@ export class EntraEmulator extends ProviderEmulator {
     if (header.alg !== 'RS256') return aadError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.')
     const credentials = this.app.federatedCredentials.filter((c) => c.issuer === claims.iss)
     if (credentials.length === 0) {
-      return aadError(401, 'invalid_client', 700211, `No matching federated identity record found for presented assertion issuer '${claims.iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`)
+      return aadError(
+        401,
+        'invalid_client',
+        700211,
+        `No matching federated identity record found for presented assertion issuer '${claims.iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`
+      )
     }
     // The issuer's keys: the emulated GitHub service publishes them (Entra would fetch <issuer>/.well-known/jwks).
     try {
@@ -554,7 +615,12 @@ export class EntraEmulator extends ProviderEmulator {
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired || (err instanceof joseErrors.JWTClaimValidationFailed && (err.claim === 'nbf' || err.claim === 'iat'))) {
         const now = new Date().toISOString()
-        return aadError(400, 'invalid_client', 700024, `Client assertion is not within its valid time range. Current time: ${now}, assertion valid from ${isoOf(claims.nbf)}, expiry time of assertion ${isoOf(claims.exp)}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .`)
+        return aadError(
+          400,
+          'invalid_client',
+          700024,
+          `Client assertion is not within its valid time range. Current time: ${now}, assertion valid from ${isoOf(claims.nbf)}, expiry time of assertion ${isoOf(claims.exp)}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .`
+        )
       }
       return aadError(401, 'invalid_client', 700027, 'Client assertion failed signature validation.')
     }
@@ -562,13 +628,28 @@ export class EntraEmulator extends ProviderEmulator {
     if (bySubject.length === 0) {
       const caseOnly = credentials.some((c) => typeof claims.sub === 'string' && c.subject.toLowerCase() === claims.sub.toLowerCase())
       if (caseOnly) {
-        return aadError(401, 'invalid_client', 7002138, `No matching federated identity record found for presented assertion subject '${claims.sub}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. See documentation at: https://learn.microsoft.com/entra/workload-id/workload-identity-federation.`)
+        return aadError(
+          401,
+          'invalid_client',
+          7002138,
+          `No matching federated identity record found for presented assertion subject '${claims.sub}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. See documentation at: https://learn.microsoft.com/entra/workload-id/workload-identity-federation.`
+        )
       }
-      return aadError(401, 'invalid_client', 700213, `No matching federated identity record found for presented assertion subject '${claims.sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`)
+      return aadError(
+        401,
+        'invalid_client',
+        700213,
+        `No matching federated identity record found for presented assertion subject '${claims.sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`
+      )
     }
     const auds = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
     if (!bySubject.some((c) => c.audiences.some((a) => auds.includes(a)))) {
-      return aadError(401, 'invalid_client', 700212, `No matching federated identity record found for presented assertion audience '${auds.join(',')}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`)
+      return aadError(
+        401,
+        'invalid_client',
+        700212,
+        `No matching federated identity record found for presented assertion audience '${auds.join(',')}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`
+      )
     }
     return this.mintAccessToken('federated')
   }
@@ -596,7 +677,11 @@ export class EntraEmulator extends ProviderEmulator {
       .setExpirationTime(now + this.tokenTtlSeconds)
       .sign(this.signingKey)
     this.minted.set(token, { expiresAt: Date.now() + this.tokenTtlSeconds * 1000, roles: new Set(roles), clientId: this.app.clientId, uses: 0, via })
-    return { status: 200, headers: { 'cache-control': 'no-store, no-cache' }, body: { token_type: 'Bearer', expires_in: this.tokenTtlSeconds, ext_expires_in: this.tokenTtlSeconds, access_token: token } }
+    return {
+      status: 200,
+      headers: { 'cache-control': 'no-store, no-cache' },
+      body: { token_type: 'Bearer', expires_in: this.tokenTtlSeconds, ext_expires_in: this.tokenTtlSeconds, access_token: token }
+    }
   }
 
   // ---- Graph ----------------------------------------------------------------------------------------------
@@ -610,7 +695,11 @@ export class EntraEmulator extends ProviderEmulator {
       if (req.method !== 'POST') return methodNotAllowed(req.method)
       return this.batch(req, auth.token)
     }
-    return this.graphCall({ method: req.method, path, query: req.query, headers: req.headers, bodyText: req.bodyText, json: req.json, jsonError: req.jsonError }, auth.token, false)
+    return this.graphCall(
+      { method: req.method, path, query: req.query, headers: req.headers, bodyText: req.bodyText, json: req.json, jsonError: req.jsonError },
+      auth.token,
+      false
+    )
   }
 
   /** @returns {{ token?: { roles: Set<string>, clientId: string }, error?: import('../server.js').EmulatorResponse }} */
@@ -618,12 +707,16 @@ export class EntraEmulator extends ProviderEmulator {
     const bearer = bearerOf(req)
     const unauthorized = (message) => {
       const e = graphError(401, 'InvalidAuthenticationToken', message)
-      e.headers['www-authenticate'] = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`
+      e.headers['www-authenticate'] =
+        `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`
       return { error: e }
     }
     if (bearer === undefined || bearer === '') return unauthorized('Access token is empty.')
     const t = this.minted.get(bearer)
-    if (!t) return unauthorized(bearer.split('.').length === 3 ? 'Access token validation failure. Invalid audience.' : 'IDX14100: JWT is not well formed, there are no dots (.).')
+    if (!t)
+      return unauthorized(
+        bearer.split('.').length === 3 ? 'Access token validation failure. Invalid audience.' : 'IDX14100: JWT is not well formed, there are no dots (.).'
+      )
     if (Date.now() >= t.expiresAt) return unauthorized('Access token has expired or is not yet valid.')
     t.uses++
     if (this.expireTokensAfterRequests !== undefined && t.uses >= this.expireTokensAfterRequests) t.expiresAt = 0
@@ -652,7 +745,10 @@ export class EntraEmulator extends ProviderEmulator {
     if (this.onGraphRequest) await this.onGraphRequest({ ...r, viaBatch })
     const wait = this.throttleCheck(r.method, r.path, viaBatch)
     if (wait !== undefined) return throttled(wait)
-    const segs = r.path.split('/').slice(1).map((s) => decodeURIComponent(s))
+    const segs = r.path
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s))
     const header = (name) => {
       const v = r.headers[name] ?? r.headers[name.toLowerCase()] ?? Object.entries(r.headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1]
       return typeof v === 'string' ? v : undefined
@@ -674,7 +770,12 @@ export class EntraEmulator extends ProviderEmulator {
       if (segs.length === 3 && (segs[2] === 'revokeSignInSessions' || segs[2] === 'microsoft.graph.revokeSignInSessions')) {
         if (r.method !== 'POST') return methodNotAllowed(r.method)
         if (!hasAny(token, REVOKE_ROLES)) return forbidden()
-        if (r.bodyText !== '' && r.jsonError) return graphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.')
+        if (r.bodyText !== '' && r.jsonError)
+          return graphError(
+            400,
+            'BadRequest',
+            'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'
+          )
         if (!user) return notFound(segs[1])
         return this.revoke(user, segs[1], viaBatch)
       }
@@ -724,7 +825,14 @@ export class EntraEmulator extends ProviderEmulator {
   }
 
   revoke(user, ref, viaBatch) {
-    this.revocations.push({ userId: user.id, userPrincipalName: user.userPrincipalName, at: new Date().toISOString(), via: viaBatch ? 'batch' : 'direct', requestedAs: ref, userType: user.userType ?? 'Member' })
+    this.revocations.push({
+      userId: user.id,
+      userPrincipalName: user.userPrincipalName,
+      at: new Date().toISOString(),
+      via: viaBatch ? 'batch' : 'direct',
+      requestedAs: ref,
+      userType: user.userType ?? 'Member'
+    })
     if (user.userType !== 'Guest') user.signInSessionsValidFromDateTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
     if (this.revokeStatus === 204) return { status: 204 }
     return ok({ '@odata.context': `${this.links()}/$metadata#Edm.Boolean`, value: true })
@@ -738,7 +846,10 @@ export class EntraEmulator extends ProviderEmulator {
     const { users, groups } = this.transitiveMembers(group.id)
     if (!cast) {
       // Without the cast, nested groups come back too, each object with its @odata.type.
-      const objects = [...groups.map((g) => ({ id: g.id, displayName: g.displayName, '@odata.type': '#microsoft.graph.group' })), ...users.map((u) => ({ ...u, '@odata.type': '#microsoft.graph.user' }))]
+      const objects = [
+        ...groups.map((g) => ({ id: g.id, displayName: g.displayName, '@odata.type': '#microsoft.graph.group' })),
+        ...users.map((u) => ({ ...u, '@odata.type': '#microsoft.graph.user' }))
+      ]
       return this.listCollection(objects, query, eventual, 'directoryObjects', path, true, true)
     }
     return this.listCollection(users, query, eventual, 'users', path, true)
@@ -747,18 +858,27 @@ export class EntraEmulator extends ProviderEmulator {
   /** Filter, order, select and page a collection of users, as the directory does. */
   listCollection(all, query, eventual, contextName, path, memberList, typed = false) {
     const count = query.get('$count')
-    if (count !== null && count !== 'true' && count !== 'false') return graphError(400, 'BadRequest', `Invalid value '${count}' for $count: expected true or false.`)
+    if (count !== null && count !== 'true' && count !== 'false')
+      return graphError(400, 'BadRequest', `Invalid value '${count}' for $count: expected true or false.`)
     const wantsCount = count === 'true'
     if (wantsCount && !eventual) return graphError(400, 'Request_BadRequest', '$count is not currently supported.')
     const advancedOk = eventual && wantsCount
     const search = query.get('$search')
     if (search !== null && !eventual) {
-      return graphError(400, 'Request_UnsupportedQuery', "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
+      return graphError(
+        400,
+        'Request_UnsupportedQuery',
+        "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'"
+      )
     }
     const filterText = query.get('$filter')
     const orderby = query.get('$orderby')
     if (memberList && (filterText !== null || orderby !== null) && !advancedOk) {
-      return graphError(400, 'Request_UnsupportedQuery', 'The specified filter or orderby on the member list needs advanced query parameters: ConsistencyLevel: eventual and $count=true.')
+      return graphError(
+        400,
+        'Request_UnsupportedQuery',
+        'The specified filter or orderby on the member list needs advanced query parameters: ConsistencyLevel: eventual and $count=true.'
+      )
     }
     let items = all
     if (filterText !== null) {
@@ -780,7 +900,14 @@ export class EntraEmulator extends ProviderEmulator {
         return graphError(400, 'Request_UnsupportedQuery', `Unsupported or invalid $search query: ${search}.`)
       }
       const needle = m[2].toLowerCase()
-      items = items.filter((u) => typeof u[m[1]] === 'string' && u[m[1]].toLowerCase().split(/\s+/).some((w) => w.startsWith(needle)))
+      items = items.filter(
+        (u) =>
+          typeof u[m[1]] === 'string' &&
+          u[m[1]]
+            .toLowerCase()
+            .split(/\s+/)
+            .some((w) => w.startsWith(needle))
+      )
     }
     if (orderby !== null) {
       const m = /^(displayName|userPrincipalName)( (asc|desc))?$/.exec(orderby)
@@ -824,7 +951,8 @@ export class EntraEmulator extends ProviderEmulator {
 
   async batch(req, token) {
     const ct = String(req.headers['content-type'] ?? '')
-    if (!ct.toLowerCase().startsWith('application/json')) return graphError(400, 'BadRequest', 'Invalid content type: the batch payload must be application/json.')
+    if (!ct.toLowerCase().startsWith('application/json'))
+      return graphError(400, 'BadRequest', 'Invalid content type: the batch payload must be application/json.')
     if (req.jsonError || req.json === null || typeof req.json !== 'object' || Array.isArray(req.json)) {
       return graphError(400, 'BadRequest', 'Invalid batch payload format.')
     }
@@ -846,7 +974,8 @@ export class EntraEmulator extends ProviderEmulator {
       }
       if (typeof url !== 'string' || url === '') return graphError(400, 'BadRequest', `Request id ${id} has no url.`)
       if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return graphError(400, 'BadRequest', `Request id ${id}: only relative URLs are supported in a batch.`)
-      if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return graphError(400, 'BadRequest', `Request id ${id} has invalid headers.`)
+      if (headers === null || typeof headers !== 'object' || Array.isArray(headers))
+        return graphError(400, 'BadRequest', `Request id ${id} has invalid headers.`)
       const isWrite = method.toUpperCase() !== 'GET' && method.toUpperCase() !== 'DELETE'
       const hasContentType = Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')
       if (isWrite && (body === undefined || !hasContentType)) {
@@ -908,7 +1037,11 @@ export class EntraEmulator extends ProviderEmulator {
     const path = q >= 0 ? rel.slice(0, q) : rel
     const query = new URLSearchParams(q >= 0 ? rel.slice(q + 1) : '')
     const bodyText = item.body === undefined ? '' : typeof item.body === 'string' ? item.body : JSON.stringify(item.body)
-    return this.graphCall({ method: item.method, path, query, headers: item.headers, bodyText, json: typeof item.body === 'string' ? undefined : item.body, jsonError: false }, token, true)
+    return this.graphCall(
+      { method: item.method, path, query, headers: item.headers, bodyText, json: typeof item.body === 'string' ? undefined : item.body, jsonError: false },
+      token,
+      true
+    )
   }
 }
 
@@ -916,7 +1049,12 @@ export class EntraEmulator extends ProviderEmulator {
 
 /** @param {EntraApp} app */
 function cloneApp(app) {
-  return { ...app, roles: [...app.roles], secrets: app.secrets.map((s) => ({ ...s })), federatedCredentials: app.federatedCredentials.map((c) => ({ ...c, audiences: [...c.audiences] })) }
+  return {
+    ...app,
+    roles: [...app.roles],
+    secrets: app.secrets.map((s) => ({ ...s })),
+    federatedCredentials: app.federatedCredentials.map((c) => ({ ...c, audiences: [...c.audiences] }))
+  }
 }
 
 function isRevokePath(path) {
@@ -932,7 +1070,11 @@ function isoOf(seconds) {
 }
 
 function ok(body) {
-  return { status: 200, headers: { 'content-type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8' }, body }
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8' },
+    body
+  }
 }
 
 function graphDate() {
@@ -941,7 +1083,11 @@ function graphDate() {
 
 /** A Graph error answer; withIds() fills in the request ids. */
 export function graphError(status, code, message) {
-  return { status, headers: { 'content-type': 'application/json' }, body: { error: { code, message, innerError: { date: graphDate(), 'request-id': '', 'client-request-id': '' } } } }
+  return {
+    status,
+    headers: { 'content-type': 'application/json' },
+    body: { error: { code, message, innerError: { date: graphDate(), 'request-id': '', 'client-request-id': '' } } }
+  }
 }
 
 function throttled(seconds) {
@@ -1003,11 +1149,17 @@ function itemAnswer(id, answer) {
 /** @param {ItemFault} fault */
 function itemFault(fault) {
   if (fault.status === 429) {
-    const t = graphError(429, fault.code ?? 'TooManyRequests', fault.message ?? 'Too many requests, please retry after the time given in the Retry-After header.')
+    const t = graphError(
+      429,
+      fault.code ?? 'TooManyRequests',
+      fault.message ?? 'Too many requests, please retry after the time given in the Retry-After header.'
+    )
     if (fault.retryAfter !== undefined) t.headers['retry-after'] = String(fault.retryAfter)
     return t
   }
-  const code = fault.code ?? (fault.status === 404 ? 'Request_ResourceNotFound' : fault.status === 503 ? 'serviceNotAvailable' : fault.status >= 500 ? 'generalException' : 'BadRequest')
+  const code =
+    fault.code ??
+    (fault.status === 404 ? 'Request_ResourceNotFound' : fault.status === 503 ? 'serviceNotAvailable' : fault.status >= 500 ? 'generalException' : 'BadRequest')
   const message = fault.message ?? (fault.status >= 500 ? 'The service is temporarily unavailable.' : 'The request failed.')
   const e = graphError(fault.status, code, message)
   if (fault.retryAfter !== undefined) e.headers['retry-after'] = String(fault.retryAfter)
@@ -1018,7 +1170,10 @@ function itemFault(fault) {
 function aadError(status, error, code, message) {
   const trace = randomUUID()
   const correlation = randomUUID()
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')
   return {
     status,
     headers: { 'cache-control': 'no-store, no-cache', 'x-ms-request-id': trace },
@@ -1038,10 +1193,20 @@ function aadError(status, error, code, message) {
 function parseSelect(query, allowed, type) {
   const raw = query.get('$select')
   if (raw === null) return { props: undefined }
-  const props = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  const props = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   if (props.length === 0) return { props: undefined }
   for (const p of props) {
-    if (!allowed.has(p)) return { error: graphError(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${p}' on type 'microsoft.graph.${type}'.`) }
+    if (!allowed.has(p))
+      return {
+        error: graphError(
+          400,
+          'BadRequest',
+          `Parsing OData Select and Expand failed: Could not find a property named '${p}' on type 'microsoft.graph.${type}'.`
+        )
+      }
   }
   if (!props.includes('id')) props.push('id')
   return { props }

@@ -128,7 +128,9 @@ export function parseUserFilter(text) {
     const litType = lit.type === 'guid-or-number' ? (prop.name === 'id' ? 'string' : 'Edm.Int32') : lit.type
     if (litType !== prop.type) {
       const edm = (t) => (t === 'string' ? 'Edm.String' : t === 'boolean' ? 'Edm.Boolean' : t)
-      throw badRequest(`A binary operator with incompatible types was detected. Found operand types '${edm(prop.type)}' and '${edm(litType)}' for operator kind '${opKind}'.`)
+      throw badRequest(
+        `A binary operator with incompatible types was detected. Found operand types '${edm(prop.type)}' and '${edm(litType)}' for operator kind '${opKind}'.`
+      )
     }
   }
 

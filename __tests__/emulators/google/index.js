@@ -136,9 +136,29 @@ const RPC_METHOD = {
 /** Scopes the token endpoint knows (anything else is invalid_scope): the discovery's, and common identity ones. */
 const KNOWN_SCOPES = new Set([
   ...Object.values(SCOPES),
-  ...['chrome.printers', 'chrome.printers.readonly', 'customer', 'customer.readonly', 'device.chromeos', 'device.chromeos.readonly', 'device.mobile', 'device.mobile.action',
-    'device.mobile.readonly', 'domain', 'domain.readonly', 'orgunit', 'orgunit.readonly', 'resource.calendar', 'resource.calendar.readonly', 'rolemanagement',
-    'rolemanagement.readonly', 'user.alias', 'user.alias.readonly', 'userschema', 'userschema.readonly'].map((s) => `${AUTH}admin.${s.startsWith('chrome') ? s : `directory.${s}`}`),
+  ...[
+    'chrome.printers',
+    'chrome.printers.readonly',
+    'customer',
+    'customer.readonly',
+    'device.chromeos',
+    'device.chromeos.readonly',
+    'device.mobile',
+    'device.mobile.action',
+    'device.mobile.readonly',
+    'domain',
+    'domain.readonly',
+    'orgunit',
+    'orgunit.readonly',
+    'resource.calendar',
+    'resource.calendar.readonly',
+    'rolemanagement',
+    'rolemanagement.readonly',
+    'user.alias',
+    'user.alias.readonly',
+    'userschema',
+    'userschema.readonly'
+  ].map((s) => `${AUTH}admin.${s.startsWith('chrome') ? s : `directory.${s}`}`),
   `${AUTH}userinfo.email`,
   `${AUTH}userinfo.profile`,
   'openid',
@@ -147,10 +167,14 @@ const KNOWN_SCOPES = new Set([
 ])
 
 /** User resource fields (discovery schema User), for validating `fields` selections. */
-const USER_FIELDS = new Set(('addresses agreedToTerms aliases archived changePasswordAtNextLogin creationTime customSchemas customerId deletionTime emails etag externalIds gender ' +
-  'hashFunction id ims includeInGlobalAddressList ipWhitelisted isAdmin isDelegatedAdmin isEnforcedIn2Sv isEnrolledIn2Sv isMailboxSetup keywords kind languages lastLoginTime ' +
-  'locations name nonEditableAliases notes orgUnitPath organizations password phones posixAccounts primaryEmail recoveryEmail recoveryPhone relations sshPublicKeys suspended ' +
-  'suspensionReason thumbnailPhotoEtag thumbnailPhotoUrl websites').split(' '))
+const USER_FIELDS = new Set(
+  (
+    'addresses agreedToTerms aliases archived changePasswordAtNextLogin creationTime customSchemas customerId deletionTime emails etag externalIds gender ' +
+    'hashFunction id ims includeInGlobalAddressList ipWhitelisted isAdmin isDelegatedAdmin isEnforcedIn2Sv isEnrolledIn2Sv isMailboxSetup keywords kind languages lastLoginTime ' +
+    'locations name nonEditableAliases notes orgUnitPath organizations password phones posixAccounts primaryEmail recoveryEmail recoveryPhone relations sshPublicKeys suspended ' +
+    'suspensionReason thumbnailPhotoEtag thumbnailPhotoUrl websites'
+  ).split(' ')
+)
 const MEMBER_FIELDS = new Set(['delivery_settings', 'email', 'etag', 'id', 'kind', 'role', 'status', 'type'])
 const TOKEN_FIELDS = new Set(['anonymous', 'clientId', 'displayText', 'etag', 'kind', 'nativeApp', 'scopes', 'userKey'])
 const GROUP_FIELDS = new Set(['adminCreated', 'aliases', 'description', 'directMembersCount', 'email', 'etag', 'id', 'kind', 'name', 'nonEditableAliases'])
@@ -164,16 +188,56 @@ const RESPONSE_FIELDS = {
 }
 
 /** Documented users.list query fields the emulator does not model: refused loudly rather than matched wrongly. */
-const UNMODELED_QUERY_FIELDS = new Set(['im', 'externalId', 'manager', 'managerId', 'directManager', 'directManagerId', 'address', 'addressPoBox', 'addressExtended',
-  'addressStreet', 'addressLocality', 'addressRegion', 'addressPostalCode', 'addressCountry', 'orgName', 'orgTitle', 'orgDepartment', 'orgDescription', 'orgCostCenter',
-  'phone', 'isEnrolledIn2Sv', 'isEnforcedIn2Sv', 'isMailboxSetup', 'lastLoginTime', 'creationTime'])
+const UNMODELED_QUERY_FIELDS = new Set([
+  'im',
+  'externalId',
+  'manager',
+  'managerId',
+  'directManager',
+  'directManagerId',
+  'address',
+  'addressPoBox',
+  'addressExtended',
+  'addressStreet',
+  'addressLocality',
+  'addressRegion',
+  'addressPostalCode',
+  'addressCountry',
+  'orgName',
+  'orgTitle',
+  'orgDepartment',
+  'orgDescription',
+  'orgCostCenter',
+  'phone',
+  'isEnrolledIn2Sv',
+  'isEnforcedIn2Sv',
+  'isMailboxSetup',
+  'lastLoginTime',
+  'creationTime'
+])
 
-const SHORT_LIVED = "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your 'iat' and 'exp' values and use a clock with skew to account for clock differences between systems."
+const SHORT_LIVED =
+  "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your 'iat' and 'exp' values and use a clock with skew to account for clock differences between systems."
 const NOT_AUTHORIZED = 'Not Authorized to access this resource/api'
 const TOKEN_APPS = [
-  { clientId: '902183746501-slk0q8f2n3v4b5c6d7e8f9g0h1i2j3k4.apps.googleusercontent.com', displayText: 'Slack', scopes: ['openid', `${AUTH}userinfo.email`, `${AUTH}calendar.readonly`], nativeApp: false },
-  { clientId: '371928465012-zm9a8b7c6d5e4f3g2h1i0j9k8l7m6n5o.apps.googleusercontent.com', displayText: 'Zoom', scopes: [`${AUTH}calendar`, `${AUTH}userinfo.email`], nativeApp: false },
-  { clientId: '645019283746-gd1r2i3v4e5d6e7s8k9t0o1p2a3b4c5d.apps.googleusercontent.com', displayText: 'Google Drive for desktop', scopes: ['https://www.googleapis.com/auth/drive'], nativeApp: true }
+  {
+    clientId: '902183746501-slk0q8f2n3v4b5c6d7e8f9g0h1i2j3k4.apps.googleusercontent.com',
+    displayText: 'Slack',
+    scopes: ['openid', `${AUTH}userinfo.email`, `${AUTH}calendar.readonly`],
+    nativeApp: false
+  },
+  {
+    clientId: '371928465012-zm9a8b7c6d5e4f3g2h1i0j9k8l7m6n5o.apps.googleusercontent.com',
+    displayText: 'Zoom',
+    scopes: [`${AUTH}calendar`, `${AUTH}userinfo.email`],
+    nativeApp: false
+  },
+  {
+    clientId: '645019283746-gd1r2i3v4e5d6e7s8k9t0o1p2a3b4c5d.apps.googleusercontent.com',
+    displayText: 'Google Drive for desktop',
+    scopes: ['https://www.googleapis.com/auth/drive'],
+    nativeApp: true
+  }
 ]
 
 /**
@@ -216,7 +280,7 @@ export function makeUsers(n, { domain = GOOGLE_DOMAIN, start = 1 } = {}) {
       orgUnitPath: k % 10 === 0 ? '/Leavers' : '/Staff',
       suspended: k % 25 === 0,
       aliases: k % 7 === 0 ? [`alias${k}@${domain}`] : [],
-      tokens: k % 3 === 0 ? TOKEN_APPS.slice(k % 2, k % 2 + 1 + (k % 6 === 0 ? 1 : 0)).map((t) => ({ ...t, scopes: [...t.scopes] })) : []
+      tokens: k % 3 === 0 ? TOKEN_APPS.slice(k % 2, (k % 2) + 1 + (k % 6 === 0 ? 1 : 0)).map((t) => ({ ...t, scopes: [...t.scopes] })) : []
     }
   }
   return users
@@ -249,7 +313,9 @@ export class GoogleEmulator extends ProviderEmulator {
     this.quota = this.defaultQuota && { ...this.defaultQuota }
     const users = (opts.users ?? makeUsers(20)).map(normalizeUser)
     if (!users.some((u) => u.primaryEmail === this.admin)) {
-      users.unshift(normalizeUser({ id: GOOGLE_ADMIN_ID, primaryEmail: this.admin, givenName: 'Workspace', familyName: 'Admin', orgUnitPath: '/', isAdmin: true }))
+      users.unshift(
+        normalizeUser({ id: GOOGLE_ADMIN_ID, primaryEmail: this.admin, givenName: 'Workspace', familyName: 'Admin', orgUnitPath: '/', isAdmin: true })
+      )
     } else {
       for (const u of users) if (u.primaryEmail === this.admin) u.isAdmin = true
     }
@@ -396,7 +462,7 @@ export class GoogleEmulator extends ProviderEmulator {
     if (!g) throw new Error(`no group ${groupKey}`)
     const target = memberKey.toLowerCase()
     const u = this.userByKey(target)
-    g.members = g.members.filter((m) => m.key !== target && (u === undefined || m.key !== u.id && m.key !== u.primaryEmail))
+    g.members = g.members.filter((m) => m.key !== target && (u === undefined || (m.key !== u.id && m.key !== u.primaryEmail)))
   }
 
   mustUser(userKey) {
@@ -464,7 +530,12 @@ export class GoogleEmulator extends ProviderEmulator {
     const sa = this.serviceAccounts.get(clientEmail)
     if (!sa) throw new Error(`no service account ${clientEmail}`)
     const { privateKey, publicKey } = await generateRsa('rsa', { modulusLength: 2048 })
-    const key = { id: randomBytes(20).toString('hex'), privateKeyPem: /** @type {string} */ (privateKey.export({ type: 'pkcs8', format: 'pem' })), publicKey, enabled: true }
+    const key = {
+      id: randomBytes(20).toString('hex'),
+      privateKeyPem: /** @type {string} */ (privateKey.export({ type: 'pkcs8', format: 'pem' })),
+      publicKey,
+      enabled: true
+    }
     sa.keys.push(key)
     return this.keyJson(sa, key)
   }
@@ -524,7 +595,17 @@ export class GoogleEmulator extends ProviderEmulator {
    */
   registerAccessToken({ subject = this.admin, scopes = DEFAULT_DELEGATED_SCOPES, ttlSeconds = this.tokenTtlSeconds, token, project = GOOGLE_PROJECT_ID } = {}) {
     const value = token ?? `ya29.a0${randomBytes(24).toString('base64url')}`
-    this.accessTokens.set(value, { token: value, subject: subject.toLowerCase(), scopes: new Set(scopes), expiresAt: this.now() + ttlSeconds * 1000, clientId: GOOGLE_CLIENT_ID, project, source: 'registered', ttlSeconds, uses: 0 })
+    this.accessTokens.set(value, {
+      token: value,
+      subject: subject.toLowerCase(),
+      scopes: new Set(scopes),
+      expiresAt: this.now() + ttlSeconds * 1000,
+      clientId: GOOGLE_CLIENT_ID,
+      project,
+      source: 'registered',
+      ttlSeconds,
+      uses: 0
+    })
     return value
   }
 
@@ -686,7 +767,8 @@ export class GoogleEmulator extends ProviderEmulator {
       return oauthError(400, 'invalid_grant', SHORT_LIVED)
     }
     const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter((s) => s !== '') : []
-    if (scopes.length === 0 || scopes.some((s) => !KNOWN_SCOPES.has(s))) return oauthError(400, 'invalid_scope', 'Invalid OAuth scope or ID token audience provided.')
+    if (scopes.length === 0 || scopes.some((s) => !KNOWN_SCOPES.has(s)))
+      return oauthError(400, 'invalid_scope', 'Invalid OAuth scope or ID token audience provided.')
     let subject = sa.clientEmail
     if (claims.sub !== undefined && claims.sub !== sa.clientEmail) {
       const sub = String(claims.sub).toLowerCase()
@@ -695,13 +777,31 @@ export class GoogleEmulator extends ProviderEmulator {
       const granted = this.delegation.get(sa.clientId)
       if (!granted) return oauthError(401, 'unauthorized_client', 'Unauthorized client or scope in request.')
       if (scopes.some((s) => !granted.has(s))) {
-        return oauthError(401, 'unauthorized_client', 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.')
+        return oauthError(
+          401,
+          'unauthorized_client',
+          'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.'
+        )
       }
       subject = user.primaryEmail
     }
     const token = `ya29.c.${randomBytes(32).toString('base64url')}`
-    this.accessTokens.set(token, { token, subject, scopes: new Set(scopes), expiresAt: this.now() + this.tokenTtlSeconds * 1000, clientId: sa.clientId, project: sa.projectId, source: 'jwt', ttlSeconds: this.tokenTtlSeconds, uses: 0 })
-    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache, no-store, max-age=0, must-revalidate' }, body: { access_token: token, expires_in: this.tokenTtlSeconds, token_type: 'Bearer' } }
+    this.accessTokens.set(token, {
+      token,
+      subject,
+      scopes: new Set(scopes),
+      expiresAt: this.now() + this.tokenTtlSeconds * 1000,
+      clientId: sa.clientId,
+      project: sa.projectId,
+      source: 'jwt',
+      ttlSeconds: this.tokenTtlSeconds,
+      uses: 0
+    })
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache, no-store, max-age=0, must-revalidate' },
+      body: { access_token: token, expires_in: this.tokenTtlSeconds, token_type: 'Bearer' }
+    }
   }
 
   // ---- Directory methods -------------------------------------------------------------------------------------
@@ -724,8 +824,11 @@ export class GoogleEmulator extends ProviderEmulator {
   }
 
   listUsers(query) {
-    const bad = checkEnum(query, 'projection', ['basic', 'custom', 'full']) ?? checkEnum(query, 'viewType', ['admin_view', 'domain_public']) ??
-      checkEnum(query, 'orderBy', ['email', 'familyName', 'givenName']) ?? checkEnum(query, 'sortOrder', ['ASCENDING', 'DESCENDING']) ??
+    const bad =
+      checkEnum(query, 'projection', ['basic', 'custom', 'full']) ??
+      checkEnum(query, 'viewType', ['admin_view', 'domain_public']) ??
+      checkEnum(query, 'orderBy', ['email', 'familyName', 'givenName']) ??
+      checkEnum(query, 'sortOrder', ['ASCENDING', 'DESCENDING']) ??
       checkEnum(query, 'event', ['add', 'delete', 'makeAdmin', 'undelete', 'update'])
     if (bad) return bad
     const max = checkInt(query, 'maxResults', 1, 500, 100)
@@ -824,7 +927,8 @@ export class GoogleEmulator extends ProviderEmulator {
     const max = checkInt(query, 'maxResults', 1, Infinity, 200)
     if (typeof max !== 'number') return max
     const derivedRaw = query.get('includeDerivedMembership')
-    if (derivedRaw !== null && derivedRaw !== 'true' && derivedRaw !== 'false') return invalidParameter('includeDerivedMembership', `Invalid boolean value: '${derivedRaw}'.`)
+    if (derivedRaw !== null && derivedRaw !== 'true' && derivedRaw !== 'false')
+      return invalidParameter('includeDerivedMembership', `Invalid boolean value: '${derivedRaw}'.`)
     const rolesRaw = query.get('roles')
     const roles = rolesRaw === null ? undefined : rolesRaw.split(',').map((r) => r.trim().toUpperCase())
     if (roles && roles.some((r) => !['OWNER', 'MANAGER', 'MEMBER'].includes(r))) return googleError(400, 'invalid', 'Invalid Input')
@@ -860,14 +964,25 @@ export class GoogleEmulator extends ProviderEmulator {
     if (ref.type === 'CUSTOMER') return { ...base, etag: etagOf(`m|${this.customerId}`), id: this.customerId, type: 'CUSTOMER' }
     if (ref.type !== 'GROUP') {
       const u = this.userByKey(ref.key)
-      if (u) return { ...base, etag: etagOf(`m|${u.id}|${ref.role}`), id: u.id, email: u.primaryEmail, type: 'USER', status: u.suspended ? 'SUSPENDED' : 'ACTIVE' }
+      if (u)
+        return { ...base, etag: etagOf(`m|${u.id}|${ref.role}`), id: u.id, email: u.primaryEmail, type: 'USER', status: u.suspended ? 'SUSPENDED' : 'ACTIVE' }
     }
     const g = this.groupByKey(ref.key)
     if (g) return { ...base, etag: etagOf(`m|${g.id}|${ref.role}`), id: g.id, email: g.email, type: 'GROUP', status: 'ACTIVE' }
     const at = ref.key.lastIndexOf('@')
     if (at < 0 || this.domains.includes(ref.key.slice(at + 1))) return undefined
     // Someone outside the domain: listed by address, with a Google account id derived from it.
-    return { ...base, etag: etagOf(`m|${ref.key}|${ref.role}`), id: `1${BigInt(`0x${createHash('sha1').update(ref.key).digest('hex').slice(0, 16)}`).toString().padStart(20, '0').slice(0, 20)}`, email: ref.key, type: 'USER', status: 'ACTIVE' }
+    return {
+      ...base,
+      etag: etagOf(`m|${ref.key}|${ref.role}`),
+      id: `1${BigInt(`0x${createHash('sha1').update(ref.key).digest('hex').slice(0, 16)}`)
+        .toString()
+        .padStart(20, '0')
+        .slice(0, 20)}`,
+      email: ref.key,
+      type: 'USER',
+      status: 'ACTIVE'
+    }
   }
 
   /** Direct members, then the members of nested groups, depth first, each member once. */
@@ -940,7 +1055,8 @@ export class GoogleEmulator extends ProviderEmulator {
     const known = RESPONSE_FIELDS[op]
     for (const [name, sub] of tree) {
       if (!known.top.has(name)) return invalidParameter('fields', `Invalid field selection ${name}`)
-      if (sub && known.list === name) for (const inner of sub.keys()) if (!known.item.has(inner)) return invalidParameter('fields', `Invalid field selection ${inner}`)
+      if (sub && known.list === name)
+        for (const inner of sub.keys()) if (!known.item.has(inner)) return invalidParameter('fields', `Invalid field selection ${inner}`)
     }
     return json(200, applyFields(body, tree))
   }
@@ -973,13 +1089,25 @@ function normalizeUser(input) {
 
 /** @param {GoogleTokenInput} t */
 function normalizeToken(t) {
-  return { clientId: t.clientId, displayText: t.displayText ?? t.clientId, scopes: [...(t.scopes ?? [])], nativeApp: t.nativeApp ?? false, anonymous: t.anonymous ?? false }
+  return {
+    clientId: t.clientId,
+    displayText: t.displayText ?? t.clientId,
+    scopes: [...(t.scopes ?? [])],
+    nativeApp: t.nativeApp ?? false,
+    anonymous: t.anonymous ?? false
+  }
 }
 
 /** @param {GoogleGroupInput} input @returns {GoogleGroup} */
 function normalizeGroup(input) {
   const email = input.email.toLowerCase()
-  return { id: (input.id ?? googleGroupId(email)).toLowerCase(), email, name: input.name ?? email.split('@')[0], aliases: (input.aliases ?? []).map((a) => a.toLowerCase()), members: (input.members ?? []).map(normalizeMember) }
+  return {
+    id: (input.id ?? googleGroupId(email)).toLowerCase(),
+    email,
+    name: input.name ?? email.split('@')[0],
+    aliases: (input.aliases ?? []).map((a) => a.toLowerCase()),
+    members: (input.members ?? []).map(normalizeMember)
+  }
 }
 
 /** @param {GoogleMemberInput} m @returns {MemberRef} */
@@ -989,7 +1117,16 @@ function normalizeMember(m) {
 }
 
 function tokenView(user, t) {
-  return { kind: 'admin#directory#token', etag: etagOf(`token|${user.id}|${t.clientId}`), clientId: t.clientId, displayText: t.displayText, anonymous: t.anonymous, nativeApp: t.nativeApp, userKey: user.id, scopes: [...t.scopes] }
+  return {
+    kind: 'admin#directory#token',
+    etag: etagOf(`token|${user.id}|${t.clientId}`),
+    clientId: t.clientId,
+    displayText: t.displayText,
+    anonymous: t.anonymous,
+    nativeApp: t.nativeApp,
+    userKey: user.id,
+    scopes: [...t.scopes]
+  }
 }
 
 // ---- routing ----------------------------------------------------------------------------------------------------
@@ -999,7 +1136,10 @@ function matchRoute(method, path) {
   if (!path.startsWith(`${API_BASE}/`)) return undefined
   let parts
   try {
-    parts = path.slice(API_BASE.length + 1).split('/').map(decodeURIComponent)
+    parts = path
+      .slice(API_BASE.length + 1)
+      .split('/')
+      .map(decodeURIComponent)
   } catch {
     return undefined
   }
@@ -1039,7 +1179,12 @@ const STRING_FIELDS = {
   familyName: (u) => [u.familyName],
   name: (u) => [`${u.givenName} ${u.familyName}`.trim()]
 }
-const BOOLEAN_FIELDS = { isAdmin: (u) => u.isAdmin, isDelegatedAdmin: (u) => u.isDelegatedAdmin, isSuspended: (u) => u.suspended, isArchived: (u) => u.archived }
+const BOOLEAN_FIELDS = {
+  isAdmin: (u) => u.isAdmin,
+  isDelegatedAdmin: (u) => u.isDelegatedAdmin,
+  isSuspended: (u) => u.suspended,
+  isArchived: (u) => u.archived
+}
 
 /**
  * Parses a users.list `query` (space-separated clauses, implicit AND; values may be 'single quoted' with \'
@@ -1107,7 +1252,15 @@ export function parseUserQuery(text) {
         const prefix = v.slice(0, -1)
         clauses.push((u) => get(u).some((x) => x.toLowerCase().startsWith(prefix)))
       } else {
-        clauses.push((u) => get(u).some((x) => x.toLowerCase().split(/[\s@._-]+/).includes(v) || x.toLowerCase() === v))
+        clauses.push((u) =>
+          get(u).some(
+            (x) =>
+              x
+                .toLowerCase()
+                .split(/[\s@._-]+/)
+                .includes(v) || x.toLowerCase() === v
+          )
+        )
       }
       continue
     }
@@ -1190,7 +1343,18 @@ function etagOf(seed) {
 
 // ---- answers ----------------------------------------------------------------------------------------------------
 
-const STATUS_NAMES = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 502: 'UNAVAILABLE', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' }
+const STATUS_NAMES = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  502: 'UNAVAILABLE',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED'
+}
 
 function json(status, body, headers = {}) {
   return { status, headers: { 'content-type': 'application/json; charset=UTF-8', ...headers }, body }
@@ -1221,26 +1385,47 @@ function forbidden() {
 }
 
 function errorInfo(reason, op, metadata = {}) {
-  return [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com', metadata: { service: 'admin.googleapis.com', ...(op ? { method: `ccc.hosted.frontend.directory.v1.${RPC_METHOD[op]}` } : {}), ...metadata } }]
+  return [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason,
+      domain: 'googleapis.com',
+      metadata: { service: 'admin.googleapis.com', ...(op ? { method: `ccc.hosted.frontend.directory.v1.${RPC_METHOD[op]}` } : {}), ...metadata }
+    }
+  ]
 }
 
-const CREDENTIALS_HELP = 'Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.'
+const CREDENTIALS_HELP =
+  'Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.'
 
 /** 401 for a missing, unknown or expired access token. @param {'missing' | 'unknown' | 'expired'} why */
 function unauthenticated(why, op) {
-  const headers = { 'www-authenticate': why === 'missing' ? 'Bearer realm="https://accounts.google.com/"' : 'Bearer realm="https://accounts.google.com/", error="invalid_token"' }
+  const headers = {
+    'www-authenticate': why === 'missing' ? 'Bearer realm="https://accounts.google.com/"' : 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
+  }
   if (why === 'missing') {
     return googleError(401, 'required', `Request is missing required authentication credential. ${CREDENTIALS_HELP}`, {
-      itemMessage: 'Login Required.', location: 'Authorization', locationType: 'header', details: errorInfo('CREDENTIALS_MISSING', op), headers
+      itemMessage: 'Login Required.',
+      location: 'Authorization',
+      locationType: 'header',
+      details: errorInfo('CREDENTIALS_MISSING', op),
+      headers
     })
   }
   return googleError(401, 'authError', `Request had invalid authentication credentials. ${CREDENTIALS_HELP}`, {
-    itemMessage: 'Invalid Credentials', location: 'Authorization', locationType: 'header', details: errorInfo(why === 'expired' ? 'ACCESS_TOKEN_EXPIRED' : 'ACCESS_TOKEN_TYPE_UNSUPPORTED', op), headers
+    itemMessage: 'Invalid Credentials',
+    location: 'Authorization',
+    locationType: 'header',
+    details: errorInfo(why === 'expired' ? 'ACCESS_TOKEN_EXPIRED' : 'ACCESS_TOKEN_TYPE_UNSUPPORTED', op),
+    headers
   })
 }
 
 function insufficientScopes(op) {
-  return googleError(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.', { itemMessage: 'Insufficient Permission', details: errorInfo('ACCESS_TOKEN_SCOPE_INSUFFICIENT', op) })
+  return googleError(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.', {
+    itemMessage: 'Insufficient Permission',
+    details: errorInfo('ACCESS_TOKEN_SCOPE_INSUFFICIENT', op)
+  })
 }
 
 /**
@@ -1249,15 +1434,23 @@ function insufficientScopes(op) {
  */
 export function quotaError(reason = 'userRateLimitExceeded', { status, consumer = GOOGLE_PROJECT_NUMBER } = {}) {
   const code = status ?? (reason === 'rateLimitExceeded' ? 429 : 403)
-  const message = reason === 'userRateLimitExceeded'
-    ? `Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of service 'admin.googleapis.com' for consumer 'project_number:${consumer}'.`
-    : reason === 'quotaExceeded'
-      ? 'Quota exceeded: too many concurrent requests for this operation.'
-      : `Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'admin.googleapis.com' for consumer 'project_number:${consumer}'.`
+  const message =
+    reason === 'userRateLimitExceeded'
+      ? `Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of service 'admin.googleapis.com' for consumer 'project_number:${consumer}'.`
+      : reason === 'quotaExceeded'
+        ? 'Quota exceeded: too many concurrent requests for this operation.'
+        : `Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'admin.googleapis.com' for consumer 'project_number:${consumer}'.`
   const limit = reason === 'userRateLimitExceeded' ? 'defaultPerMinutePerUser' : 'defaultPerMinutePerProject'
   return googleError(code, reason, message, {
     domain: 'usageLimits',
-    details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'RATE_LIMIT_EXCEEDED', domain: 'googleapis.com', metadata: { service: 'admin.googleapis.com', consumer: `projects/${consumer}`, quota_metric: 'admin.googleapis.com/default', quota_limit: limit } }]
+    details: [
+      {
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: 'RATE_LIMIT_EXCEEDED',
+        domain: 'googleapis.com',
+        metadata: { service: 'admin.googleapis.com', consumer: `projects/${consumer}`, quota_metric: 'admin.googleapis.com/default', quota_limit: limit }
+      }
+    ]
   })
 }
 
@@ -1320,6 +1513,7 @@ function checkInt(query, name, min, max, fallback) {
   if (raw === null) return fallback
   if (!/^-?\d+$/.test(raw)) return invalidParameter(name, `Invalid value '${raw}'. Values must be an integer.`)
   const n = Number(raw)
-  if (n < min || n > max) return invalidParameter(name, `Invalid value '${raw}'. Values must be within the range: [${min}, ${max === Infinity ? 2147483647 : max}]`)
+  if (n < min || n > max)
+    return invalidParameter(name, `Invalid value '${raw}'. Values must be within the range: [${min}, ${max === Infinity ? 2147483647 : max}]`)
   return n
 }

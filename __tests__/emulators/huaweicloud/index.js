@@ -105,7 +105,9 @@ function parseSdkDate(value) {
 }
 
 function requestId() {
-  return createHash('md5').update(String(Math.random()) + Date.now()).digest('hex')
+  return createHash('md5')
+    .update(String(Math.random()) + Date.now())
+    .digest('hex')
 }
 
 function errorBody(code, msg, extra = {}) {
@@ -133,7 +135,12 @@ export class HuaweiCloudEmulator extends ProviderEmulator {
     this.instances = opts.instances ?? [{ identity_store_id: this.identityStoreId }]
     /** @type {Map<string, { ak: string, sk: string, securityToken?: string }>} */
     this.credentials = new Map(
-      (opts.credentials ?? [{ ak: HW_AK, sk: HW_SK }, { ak: HW_TEMP_AK, sk: HW_TEMP_SK, securityToken: HW_SECURITY_TOKEN }]).map((c) => [c.ak, c])
+      (
+        opts.credentials ?? [
+          { ak: HW_AK, sk: HW_SK },
+          { ak: HW_TEMP_AK, sk: HW_TEMP_SK, securityToken: HW_SECURITY_TOKEN }
+        ]
+      ).map((c) => [c.ak, c])
     )
     this.setUsers(opts.users ?? makeUsers(5))
     /** Server clock minus real clock, to test skew. */

@@ -89,7 +89,8 @@ export class IPRoyalEmulator extends ProviderEmulator {
     const errors = {}
     hashes.forEach((h, i) => {
       if (typeof h !== 'string') errors[`residential_user_hashes.${i}`] = ['The residential_user_hashes.' + i + ' must be a string.']
-      else if (h !== this.mainHash && !this.subUsers.has(h)) errors[`residential_user_hashes.${i}`] = ['The selected residential_user_hashes.' + i + ' is invalid.']
+      else if (h !== this.mainHash && !this.subUsers.has(h))
+        errors[`residential_user_hashes.${i}`] = ['The selected residential_user_hashes.' + i + ' is invalid.']
     })
     if (Object.keys(errors).length > 0) return unprocessable('The given data was invalid.', errors)
     for (const h of hashes) {
@@ -123,7 +124,13 @@ export class IPRoyalEmulator extends ProviderEmulator {
 }
 
 function publicView(u) {
-  return { id: Number(u.hash.replace(/\D/g, '')) || 1, hash: u.hash, username: u.username, traffic_available: u.traffic_available, traffic_used: u.traffic_used }
+  return {
+    id: Number(u.hash.replace(/\D/g, '')) || 1,
+    hash: u.hash,
+    username: u.username,
+    traffic_available: u.traffic_available,
+    traffic_used: u.traffic_used
+  }
 }
 
 function unprocessable(message, detailed) {

@@ -35,7 +35,8 @@ export function mergedOktaContract() {
   for (const [section, entries] of Object.entries(oauth.components ?? {})) {
     for (const [name, value] of Object.entries(entries)) {
       const existing = mgmt.components?.[section]?.[name]
-      if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(value)) renames.set(`#/components/${section}/${name}`, `#/components/${section}/OAuth_${name}`)
+      if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(value))
+        renames.set(`#/components/${section}/${name}`, `#/components/${section}/OAuth_${name}`)
     }
   }
   const oauthRewritten = rewriteRefs(oauth, renames)

@@ -140,7 +140,13 @@ export function makeUsers(n, { domain = 'example.com', first = 1, status = () =>
     out[i] = {
       id: oktaId('00u', k),
       status: status(i),
-      profile: { login: `user${k}@${domain}`, email: `user${k}@${domain}`, firstName: 'User', lastName: String(k), department: departments[i % departments.length] }
+      profile: {
+        login: `user${k}@${domain}`,
+        email: `user${k}@${domain}`,
+        firstName: 'User',
+        lastName: String(k),
+        department: departments[i % departments.length]
+      }
     }
   }
   return out
@@ -290,7 +296,10 @@ export class OktaEmulator extends ProviderEmulator {
         const reset = Math.ceil(Date.now() / 1000) + retryAfterSeconds
         const limit = String(this.rateLimits[this.bucketOf(req.method, req.path) ?? 'other'] ?? 0)
         const answer = oktaError(429, 'E0000047', RATE_LIMIT_SUMMARY)
-        return this.decorate(answer, req, { reason: 'injected', headers: { 'x-rate-limit-limit': limit, 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) } })
+        return this.decorate(answer, req, {
+          reason: 'injected',
+          headers: { 'x-rate-limit-limit': limit, 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) }
+        })
       }
     })
     this.resetState()
@@ -315,7 +324,9 @@ export class OktaEmulator extends ProviderEmulator {
     this.signingKey = (await generateKeyPair('ES256')).privateKey
     if (!this.opts.apps) {
       this.appKeys = await defaultServiceAppKeys()
-      this.defaultApps = [{ clientId: OKTA_CLIENT_ID, publicKeys: [this.appKeys.rsa.publicJwk, this.appKeys.ec.publicJwk], scopes: [...OKTA_SCOPES], role: 'SUPER_ADMIN' }]
+      this.defaultApps = [
+        { clientId: OKTA_CLIENT_ID, publicKeys: [this.appKeys.rsa.publicJwk, this.appKeys.ec.publicJwk], scopes: [...OKTA_SCOPES], role: 'SUPER_ADMIN' }
+      ]
       this.loadApps(this.defaultApps)
     }
     return this.orgUrl
@@ -336,7 +347,11 @@ export class OktaEmulator extends ProviderEmulator {
     this.sortedIds = undefined
     for (const u of o.users ?? makeUsers(12)) this.addUser(u)
     this.groups = new Map((o.groups ?? []).map((g) => [g.id, { type: 'OKTA_GROUP', ...g, members: [...new Set(g.members)].sort() }]))
-    this.apiTokens = new Map(Object.entries(o.apiTokens ?? { [OKTA_API_TOKEN]: 'SUPER_ADMIN', [OKTA_READONLY_API_TOKEN]: 'READ_ONLY_ADMIN', [OKTA_HELPDESK_API_TOKEN]: 'HELP_DESK_ADMIN' }))
+    this.apiTokens = new Map(
+      Object.entries(
+        o.apiTokens ?? { [OKTA_API_TOKEN]: 'SUPER_ADMIN', [OKTA_READONLY_API_TOKEN]: 'READ_ONLY_ADMIN', [OKTA_HELPDESK_API_TOKEN]: 'HELP_DESK_ADMIN' }
+      )
+    )
     this.apps = new Map()
     if (o.apps) this.loadApps(o.apps)
     this.accessTokens = new Map()
@@ -365,7 +380,13 @@ export class OktaEmulator extends ProviderEmulator {
   /** @param {OktaAppInput[]} apps */
   loadApps(apps) {
     for (const a of apps) {
-      this.apps.set(a.clientId, { clientId: a.clientId, publicKeys: a.publicKeys, scopes: a.scopes ?? [...OKTA_SCOPES], role: a.role === undefined ? 'SUPER_ADMIN' : a.role, dpopRequired: a.dpopRequired ?? false })
+      this.apps.set(a.clientId, {
+        clientId: a.clientId,
+        publicKeys: a.publicKeys,
+        scopes: a.scopes ?? [...OKTA_SCOPES],
+        role: a.role === undefined ? 'SUPER_ADMIN' : a.role,
+        dpopRequired: a.dpopRequired ?? false
+      })
     }
   }
 
@@ -392,7 +413,13 @@ export class OktaEmulator extends ProviderEmulator {
   updateUser(id, { status, profile, adminRole } = {}) {
     const u = this.users.get(id)
     if (!u) throw new Error(`no user ${id}`)
-    this.addUser({ ...u, ...(status ? { status } : {}), ...(adminRole !== undefined ? { adminRole } : {}), profile: { ...u.profile, ...(profile ?? {}) }, lastUpdated: new Date().toISOString() })
+    this.addUser({
+      ...u,
+      ...(status ? { status } : {}),
+      ...(adminRole !== undefined ? { adminRole } : {}),
+      profile: { ...u.profile, ...(profile ?? {}) },
+      lastUpdated: new Date().toISOString()
+    })
   }
 
   /** @param {string} id */
@@ -786,7 +813,9 @@ export class OktaEmulator extends ProviderEmulator {
       cursorKind = `${mode}:${createHash('sha256').update(exprText).digest('base64url').slice(0, 8)}`
     } else if (q !== null) {
       const needle = q.toLowerCase()
-      keep = (u) => u.status !== 'DEPROVISIONED' && [u.profile.firstName, u.profile.lastName, u.profile.email].some((v) => typeof v === 'string' && v.toLowerCase().startsWith(needle))
+      keep = (u) =>
+        u.status !== 'DEPROVISIONED' &&
+        [u.profile.firstName, u.profile.lastName, u.profile.email].some((v) => typeof v === 'string' && v.toLowerCase().startsWith(needle))
       // q does not page: first `limit` matches only, no next link
       const page = []
       for (const id of this.orderedIds()) {
@@ -881,16 +910,28 @@ export class OktaEmulator extends ProviderEmulator {
     const grant = form.get('grant_type')
     if (!grant) return oauthError(400, 'invalid_request', "The token request must specify a 'grant_type'. Valid values: [client_credentials]")
     if (grant !== 'client_credentials') {
-      return oauthError(400, 'unsupported_grant_type', 'The authorization grant type is not supported by the authorization server. Configured grant types: [client_credentials].')
+      return oauthError(
+        400,
+        'unsupported_grant_type',
+        'The authorization grant type is not supported by the authorization server. Configured grant types: [client_credentials].'
+      )
     }
     const assertion = form.get('client_assertion')
     const basic = /^Basic /i.test(String(req.headers.authorization ?? ''))
     if (assertion && (basic || form.has('client_secret'))) {
-      return oauthError(401, 'invalid_request', 'Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.')
+      return oauthError(
+        401,
+        'invalid_request',
+        'Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.'
+      )
     }
     if (!assertion) {
       if (basic || form.has('client_secret')) {
-        return oauthError(401, 'invalid_client', 'Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.')
+        return oauthError(
+          401,
+          'invalid_client',
+          'Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.'
+        )
       }
       return oauthError(401, 'invalid_client', 'No client credentials found.')
     }
@@ -903,7 +944,9 @@ export class OktaEmulator extends ProviderEmulator {
 
     if (client.dpopRequired) {
       const dpop = req.headers.dpop
-      return dpop === undefined ? oauthError(400, 'invalid_dpop_proof', 'The DPoP proof JWT header is missing.') : oauthError(400, 'invalid_dpop_proof', 'The DPoP proof JWT is invalid.')
+      return dpop === undefined
+        ? oauthError(400, 'invalid_dpop_proof', 'The DPoP proof JWT header is missing.')
+        : oauthError(400, 'invalid_dpop_proof', 'The DPoP proof JWT is invalid.')
     }
     const requested = (form.get('scope') ?? '').split(' ').filter((s) => s !== '')
     if (requested.length === 0) return oauthError(400, 'invalid_scope', 'No scopes were requested.')
@@ -923,7 +966,13 @@ export class OktaEmulator extends ProviderEmulator {
       .setIssuedAt(nowS)
       .setExpirationTime(nowS + this.tokenTtlSeconds)
       .sign(/** @type {CryptoKey} */ (this.signingKey))
-    this.accessTokens.set(accessToken, { clientId: client.clientId, scopes: granted, role: client.role, expiresAt: Date.now() + this.tokenTtlSeconds * 1000, uses: 0 })
+    this.accessTokens.set(accessToken, {
+      clientId: client.clientId,
+      scopes: granted,
+      role: client.role,
+      expiresAt: Date.now() + this.tokenTtlSeconds * 1000,
+      uses: 0
+    })
     return {
       status: 200,
       headers: { 'cache-control': 'no-store', pragma: 'no-cache' },

@@ -144,7 +144,16 @@ export function specialUsers() {
   return [
     { ...base, id: DELETED_USER.id, email: DELETED_USER.email, name: 'former.employee', real_name: 'Former Employee', deleted: true },
     { ...base, id: BOT_USER.id, name: 'deploybot', real_name: 'Deploy Bot', is_bot: true },
-    { ...base, id: PRIMARY_OWNER.id, email: PRIMARY_OWNER.email, name: 'owner', real_name: 'Primary Owner', is_admin: true, is_owner: true, is_primary_owner: true }
+    {
+      ...base,
+      id: PRIMARY_OWNER.id,
+      email: PRIMARY_OWNER.email,
+      name: 'owner',
+      real_name: 'Primary Owner',
+      is_admin: true,
+      is_owner: true,
+      is_primary_owner: true
+    }
   ]
 }
 
@@ -190,7 +199,8 @@ export class SlackEmulator extends ProviderEmulator {
     this.server = new EmulatorServer({
       name: 'slack',
       handle: (req) => this.handle(req),
-      errorResponse: (status) => slackAnswer({ ok: false, error: status === 503 ? 'service_unavailable' : status >= 500 ? 'internal_error' : 'fatal_error' }, status),
+      errorResponse: (status) =>
+        slackAnswer({ ok: false, error: status === 503 ? 'service_unavailable' : status >= 500 ? 'internal_error' : 'fatal_error' }, status),
       throttleResponse: ({ retryAfterSeconds, mode }) => ratelimited(retryAfterSeconds, mode)
     })
     /** @type {Map<string, SlackUser & { sessions: { web: number, mobile: number } }>} */
@@ -266,7 +276,17 @@ export class SlackEmulator extends ProviderEmulator {
   /** @param {Partial<SlackUser> & { id: string }} u */
   addUser(u) {
     /** @type {SlackUser & { sessions: { web: number, mobile: number } }} */
-    const user = { name: u.id.toLowerCase(), real_name: u.id, deleted: false, is_bot: false, is_admin: false, is_owner: false, is_primary_owner: false, ...u, sessions: { web: 1, mobile: 1 } }
+    const user = {
+      name: u.id.toLowerCase(),
+      real_name: u.id,
+      deleted: false,
+      is_bot: false,
+      is_admin: false,
+      is_owner: false,
+      is_primary_owner: false,
+      ...u,
+      sessions: { web: 1, mobile: 1 }
+    }
     this.users.set(user.id, user)
     if (user.email) this.byEmail.set(user.email.toLowerCase(), user)
     return user
@@ -583,7 +603,8 @@ export class SlackEmulator extends ProviderEmulator {
       } else ids = text.split(',').map((s) => s.trim())
       call.args.user_ids = ids
     }
-    if (!Array.isArray(ids) || ids.some((v) => typeof v !== 'string')) return invalidArguments(['[ERROR] user_ids must be an array of strings [json-pointer:/user_ids]'], headers)
+    if (!Array.isArray(ids) || ids.some((v) => typeof v !== 'string'))
+      return invalidArguments(['[ERROR] user_ids must be an array of strings [json-pointer:/user_ids]'], headers)
     if (ids.length === 0) return invalidArguments(['[ERROR] must provide at least 1 items [json-pointer:/user_ids]'], headers)
     if (ids.length > RESET_BULK_MAX) return invalidArguments([`[ERROR] no more than ${RESET_BULK_MAX} items allowed [json-pointer:/user_ids]`], headers)
     const bad = ids.findIndex((v) => !USER_ID.test(v))

@@ -106,7 +106,11 @@ export class MintedToken implements Credentials {
     } catch (err) {
       if (!(err instanceof ProviderRequestError)) throw err
       const hint = this.o.hint?.(err) ?? ''
-      throw new ProviderRequestError({ ...err.info, message: `minting ${this.o.label} failed: ${err.info.message}${hint ? ` — ${hint}` : ''}` }, err.attempts, true)
+      throw new ProviderRequestError(
+        { ...err.info, message: `minting ${this.o.label} failed: ${err.info.message}${hint ? ` — ${hint}` : ''}` },
+        err.attempts,
+        true
+      )
     }
     // Masked before it is used or could be logged anywhere.
     this.o.addSecret(minted.token)

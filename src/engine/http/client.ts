@@ -151,17 +151,22 @@ export class HttpClient implements Http {
       try {
         this.active++
         exchange = {
-          raw: await send(this.opts.fetch, { ...prepared, headers: { ...prepared.headers, ...auth?.headers } }, {
-            timeoutMs: this.opts.timeoutMs,
-            maxBodyBytes: this.opts.maxBodyBytes ?? MAX_BODY_BYTES,
-            signal: control.signal
-          })
+          raw: await send(
+            this.opts.fetch,
+            { ...prepared, headers: { ...prepared.headers, ...auth?.headers } },
+            {
+              timeoutMs: this.opts.timeoutMs,
+              maxBodyBytes: this.opts.maxBodyBytes ?? MAX_BODY_BYTES,
+              signal: control.signal
+            }
+          )
         }
       } catch (err) {
         if (!(err instanceof TransportError)) throw err
         if (err.kind === 'cancelled' || control.cancelledBy !== undefined) throw new RunHaltedError(control.cancelledBy ?? 'the run was cancelled', true)
         const info: ProviderErrorInfo = { status: err.status, message: err.message, requestId: err.headers ? this.requestIdOf(err.headers) : undefined }
-        const verdict: Verdict = err.kind === 'too-large' ? { action: 'fail', fatal: false } : decideOnTransport({ attempt, maxRetries, idempotent, random: this.opts.random })
+        const verdict: Verdict =
+          err.kind === 'too-large' ? { action: 'fail', fatal: false } : decideOnTransport({ attempt, maxRetries, idempotent, random: this.opts.random })
         exchange = { info, verdict }
       } finally {
         this.active--
@@ -195,11 +200,26 @@ export class HttpClient implements Http {
           if (!parsed.success) {
             const issue = parsed.error.issues[0]
             const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
-            throw this.unexpected(raw.status, `${req.what ?? label} answered outside the documented shape (${issue?.message ?? 'bad shape'}${where})`, raw.text, requestId, attempt)
+            throw this.unexpected(
+              raw.status,
+              `${req.what ?? label} answered outside the documented shape (${issue?.message ?? 'bad shape'}${where})`,
+              raw.text,
+              requestId,
+              attempt
+            )
           }
           data = parsed.data
         }
-        return { status: raw.status, headers: raw.headers, body, data, text: raw.text, safeText: this.opts.secrets.scrub(raw.text), requestId, attempts: attempt }
+        return {
+          status: raw.status,
+          headers: raw.headers,
+          body,
+          data,
+          text: raw.text,
+          safeText: this.opts.secrets.scrub(raw.text),
+          requestId,
+          attempts: attempt
+        }
       }
       if (req.pass?.includes(raw.status)) {
         const safeText = this.opts.secrets.scrub(raw.text)
@@ -208,11 +228,25 @@ export class HttpClient implements Http {
         return { status: raw.status, headers: raw.headers, body, data: body as T, text: raw.text, safeText, requestId, attempts: attempt, error }
       }
       if (raw.status >= 200 && raw.status < 300 && inBody === undefined) {
-        throw this.unexpected(raw.status, `${req.what ?? label} answered HTTP ${raw.status}, which the API does not document as its success (expected ${req.ok?.join(' or ')})`, raw.text, requestId, attempt)
+        throw this.unexpected(
+          raw.status,
+          `${req.what ?? label} answered HTTP ${raw.status}, which the API does not document as its success (expected ${req.ok?.join(' or ')})`,
+          raw.text,
+          requestId,
+          attempt
+        )
       }
       if (raw.status >= 300 && raw.status < 400) {
         const location = raw.headers.get('location') ?? '(no Location header)'
-        throw new ProviderRequestError(this.scrubInfo({ status: raw.status, code: 'redirect', message: `the server redirected to ${redactQuery(location)}; redirects are not followed — check base-url (scheme, host and path)`, requestId }), attempt)
+        throw new ProviderRequestError(
+          this.scrubInfo({
+            status: raw.status,
+            code: 'redirect',
+            message: `the server redirected to ${redactQuery(location)}; redirects are not followed — check base-url (scheme, host and path)`,
+            requestId
+          }),
+          attempt
+        )
       }
       // Scrub before the provider trims the text to a snippet, or a cut secret would survive.
       const safeText = this.opts.secrets.scrub(raw.text)
@@ -225,7 +259,17 @@ export class HttpClient implements Http {
           continue
         }
       }
-      const verdict = decideOnStatus({ status: raw.status, error: info, headers: raw.headers, attempt, maxRetries, idempotent, rules: this.opts.profile, now: clock.now(), random: this.opts.random })
+      const verdict = decideOnStatus({
+        status: raw.status,
+        error: info,
+        headers: raw.headers,
+        attempt,
+        maxRetries,
+        idempotent,
+        rules: this.opts.profile,
+        now: clock.now(),
+        random: this.opts.random
+      })
       if (verdict.action === 'fail') {
         const error = new ProviderRequestError(this.scrubInfo(this.exhausted(info, verdict, attempt)), attempt, verdict.fatal)
         if (verdict.fatal) control.halt(`the run stopped after ${describeProviderError(error.info)}`)
@@ -252,7 +296,13 @@ export class HttpClient implements Http {
   }
 
   /** Waits as the verdict says; false (with the reason added to `info`) when the wait budget is spent. */
-  private async retryAfter(label: string, attempt: number, verdict: Extract<Verdict, { action: 'retry' }>, info: ProviderErrorInfo, bucket?: string): Promise<boolean> {
+  private async retryAfter(
+    label: string,
+    attempt: number,
+    verdict: Extract<Verdict, { action: 'retry' }>,
+    info: ProviderErrorInfo,
+    bucket?: string
+  ): Promise<boolean> {
     const { clock, budget, limiter, control } = this.opts
     const now = clock.now()
     if (!budget.tryConsume(now, verdict.waitMs)) {
@@ -299,12 +349,19 @@ export class HttpClient implements Http {
     const waitMs = resetWaitMs(headers, this.opts.clock.now())
     if (!Number.isFinite(remaining) || waitMs === undefined) return
     const limit = Number(headers.get('x-rate-limit-limit') ?? headers.get('x-ratelimit-limit') ?? Number.NaN)
-    this.opts.limiter.observe(bucket ?? 'default', { remaining, limit: Number.isFinite(limit) ? limit : undefined, resetAt: this.opts.clock.now() + waitMs }, this.active)
+    this.opts.limiter.observe(
+      bucket ?? 'default',
+      { remaining, limit: Number.isFinite(limit) ? limit : undefined, resetAt: this.opts.clock.now() + waitMs },
+      this.active
+    )
   }
 
   private unexpected(status: number, what: string, text: string, requestId: string | undefined, attempts: number): ProviderRequestError {
     // Scrub first, then cut: a secret echoed in the body must not survive as a prefix.
-    return new ProviderRequestError(this.scrubInfo({ status, code: UNEXPECTED_RESPONSE, message: `${what}: ${bodySnippet(this.opts.secrets.scrub(text))}`, requestId }), attempts)
+    return new ProviderRequestError(
+      this.scrubInfo({ status, code: UNEXPECTED_RESPONSE, message: `${what}: ${bodySnippet(this.opts.secrets.scrub(text))}`, requestId }),
+      attempts
+    )
   }
 
   private exhausted(info: ProviderErrorInfo, verdict: Verdict, attempt: number): ProviderErrorInfo {

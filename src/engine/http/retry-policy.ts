@@ -62,9 +62,7 @@ export interface RetryRules {
   isFatal?(status: number, error: ProviderErrorInfo): boolean
 }
 
-export type Verdict =
-  | { action: 'retry'; waitMs: number; throttled: boolean; serverAsked: boolean }
-  | { action: 'fail'; fatal: boolean }
+export type Verdict = { action: 'retry'; waitMs: number; throttled: boolean; serverAsked: boolean } | { action: 'fail'; fatal: boolean }
 
 /** What to do after an answer that was not a success. */
 export function decideOnStatus(input: {
@@ -87,7 +85,12 @@ export function decideOnStatus(input: {
   if (status >= 500 && !input.idempotent) retryable = false
   if (!retryable || input.attempt > input.maxRetries) return { action: 'fail', fatal: false }
   const asked = serverRequestedWaitMs(input.headers, input.now)
-  return { action: 'retry', waitMs: asked ?? backoffMs(input.attempt, input.random), throttled: throttled || asked !== undefined, serverAsked: asked !== undefined }
+  return {
+    action: 'retry',
+    waitMs: asked ?? backoffMs(input.attempt, input.random),
+    throttled: throttled || asked !== undefined,
+    serverAsked: asked !== undefined
+  }
 }
 
 /** What to do after an exchange that produced no answer (timeout, reset connection). */

@@ -105,7 +105,13 @@ function describeNetworkError(err: unknown): string {
   return code ? `${base} (${code})` : base
 }
 
-export function prepare(req: { method: string; url: string; headers?: Record<string, string>; json?: unknown; form?: Record<string, string> }): PreparedRequest {
+export function prepare(req: {
+  method: string
+  url: string
+  headers?: Record<string, string>
+  json?: unknown
+  form?: Record<string, string>
+}): PreparedRequest {
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers }
   let body = ''
   if (req.json !== undefined) {

@@ -101,7 +101,12 @@ function parseError(status: number, body: unknown, raw: string): ProviderErrorIn
   const box = boxError.safeParse(body)
   if (box.success) {
     const e = box.data
-    return { status, code: e.code ?? undefined, message: `${e.message ?? 'Box returned an error'}${contextText(e.context_info)}`, requestId: e.request_id ?? undefined }
+    return {
+      status,
+      code: e.code ?? undefined,
+      message: `${e.message ?? 'Box returned an error'}${contextText(e.context_info)}`,
+      requestId: e.request_id ?? undefined
+    }
   }
   const oauth = oauthError.safeParse(body)
   if (oauth.success) return { status, code: oauth.data.error, message: oauth.data.error_description ?? oauth.data.error }
@@ -161,7 +166,10 @@ export const box = defineProvider({
       problem: 'is not a Box enterprise id (digits only)'
     })
   },
-  token: { description: 'access token, or the client secret when client-id is set', fix: 'pass a Box access token, or set client-id and enterprise-id and pass the client secret' },
+  token: {
+    description: 'access token, or the client secret when client-id is set',
+    fix: 'pass a Box access token, or set client-id and enterprise-id and pass the client secret'
+  },
   baseUrl: { default: DEFAULT_BASE_URL },
   authBaseUrl: { default: DEFAULT_AUTH_BASE_URL, description: 'the OAuth host (POST /oauth2/token)' },
   defaults: { batchSize: 50, concurrency: 4, rateLimit: 600, maxRetries: 5, timeoutSeconds: 30 },
@@ -193,18 +201,27 @@ export const box = defineProvider({
 
   validate({ targets, targetType, options }) {
     if (options.clientId !== undefined && options.enterpriseId === undefined) {
-      throw new InputError('enterprise-id', 'is empty while client-id is set', 'set enterprise-id to your Box enterprise id (Admin Console > Account & Billing) for Client Credentials Grant, or remove client-id to use token as an access token')
+      throw new InputError(
+        'enterprise-id',
+        'is empty while client-id is set',
+        'set enterprise-id to your Box enterprise id (Admin Console > Account & Billing) for Client Credentials Grant, or remove client-id to use token as an access token'
+      )
     }
     if (options.enterpriseId !== undefined && options.clientId === undefined) {
-      throw new InputError('client-id', 'is empty while enterprise-id is set', 'set client-id to the Client ID of your Box Client Credentials Grant app, or remove enterprise-id to use token as an access token')
+      throw new InputError(
+        'client-id',
+        'is empty while enterprise-id is set',
+        'set client-id to the Client ID of your Box Client Credentials Grant app, or remove enterprise-id to use token as an access token'
+      )
     }
     const out: string[] = []
     for (const t of targets) {
       const c = classify(t, targetType)
       if (c === undefined) {
-        const problem = targetType === 'auto'
-          ? `${JSON.stringify(t.slice(0, 60))} is neither a Box user id (digits only) nor a login (contains @)`
-          : `${JSON.stringify(t.slice(0, 60))} is not a valid ${targetType}`
+        const problem =
+          targetType === 'auto'
+            ? `${JSON.stringify(t.slice(0, 60))} is neither a Box user id (digits only) nor a login (contains @)`
+            : `${JSON.stringify(t.slice(0, 60))} is not a valid ${targetType}`
         throw new InputError('targets', problem, TYPE_FIX[targetType] ?? TYPE_FIX.auto)
       }
       out.push(c.kind === 'group-id' && targetType === 'auto' ? `${GROUP_PREFIX}${c.value}` : c.value)
@@ -215,33 +232,40 @@ export const box = defineProvider({
   start(ctx) {
     const base = ctx.baseUrl
     const { clientId, enterpriseId } = ctx.options
-    const auth: Credentials = clientId === undefined
-      ? staticCredentials({ authorization: `Bearer ${ctx.token}` })
-      : new MintedToken({
-          label: 'a Box Client Credentials token',
-          clock: ctx.clock,
-          log: ctx.log,
-          addSecret: ctx.addSecret,
-          header: (token) => ({ authorization: `Bearer ${token}` }),
-          mint: async () => {
-            const res = await ctx.http.request({
-              method: 'POST',
-              url: `${ctx.authBaseUrl ?? DEFAULT_AUTH_BASE_URL}/oauth2/token`,
-              auth: null,
-              form: { grant_type: 'client_credentials', client_id: clientId, client_secret: ctx.token, box_subject_type: 'enterprise', box_subject_id: enterpriseId ?? '' },
-              schema: tokenResponse,
-              what: 'the Box token endpoint'
-            })
-            ctx.log.debug(`minted a Box Client Credentials token for enterprise ${enterpriseId ?? ''}`)
-            return { token: res.data.access_token, expiresIn: res.data.expires_in }
-          },
-          hint: (err) =>
-            err.info.code === 'invalid_client'
-              ? 'check client-id and the client secret passed as token'
-              : err.info.code === 'invalid_grant'
-                ? 'check enterprise-id, and that the app is authorized in the Box Admin Console with App + Enterprise Access'
-                : ''
-        })
+    const auth: Credentials =
+      clientId === undefined
+        ? staticCredentials({ authorization: `Bearer ${ctx.token}` })
+        : new MintedToken({
+            label: 'a Box Client Credentials token',
+            clock: ctx.clock,
+            log: ctx.log,
+            addSecret: ctx.addSecret,
+            header: (token) => ({ authorization: `Bearer ${token}` }),
+            mint: async () => {
+              const res = await ctx.http.request({
+                method: 'POST',
+                url: `${ctx.authBaseUrl ?? DEFAULT_AUTH_BASE_URL}/oauth2/token`,
+                auth: null,
+                form: {
+                  grant_type: 'client_credentials',
+                  client_id: clientId,
+                  client_secret: ctx.token,
+                  box_subject_type: 'enterprise',
+                  box_subject_id: enterpriseId ?? ''
+                },
+                schema: tokenResponse,
+                what: 'the Box token endpoint'
+              })
+              ctx.log.debug(`minted a Box Client Credentials token for enterprise ${enterpriseId ?? ''}`)
+              return { token: res.data.access_token, expiresIn: res.data.expires_in }
+            },
+            hint: (err) =>
+              err.info.code === 'invalid_client'
+                ? 'check client-id and the client secret passed as token'
+                : err.info.code === 'invalid_grant'
+                  ? 'check enterprise-id, and that the app is authorized in the Box Admin Console with App + Enterprise Access'
+                  : ''
+          })
     const http: Http = ctx.http.with({ auth })
 
     async function userListPage(params: Record<string, string>): Promise<UserPage> {
@@ -250,7 +274,11 @@ export const box = defineProvider({
     }
 
     /** Marker paging through the user list, through the shared paginator (loop guard, max-targets stop). */
-    async function listUsers(params: Record<string, string>, limit: number, o: { maxItems?: number; maxPages?: number; stop?: (page: BoxUser[]) => boolean } = {}): Promise<BoxUser[]> {
+    async function listUsers(
+      params: Record<string, string>,
+      limit: number,
+      o: { maxItems?: number; maxPages?: number; stop?: (page: BoxUser[]) => boolean } = {}
+    ): Promise<BoxUser[]> {
       let stopped = false
       const { items } = await paginate<BoxUser>({
         what: 'the Box user list',
@@ -299,17 +327,23 @@ export const box = defineProvider({
       const total = first.total_count ?? undefined
       const limit = Math.max(1, first.limit ?? MAX_PAGE)
       if (total === undefined || total <= limit || first.entries.length === 0) {
-        ctx.log.debug(`the enterprise user list ${total === undefined ? 'did not say how many users there are' : 'fit in one page'}: ${unresolved} of ${targets} targets left for one lookup each`)
+        ctx.log.debug(
+          `the enterprise user list ${total === undefined ? 'did not say how many users there are' : 'fit in one page'}: ${unresolved} of ${targets} targets left for one lookup each`
+        )
         return { byId, byLogin }
       }
       const pages = Math.ceil(total / limit)
       const byOffset = (pages - 1) * limit <= MAX_OFFSET
       const cost = byOffset ? pages - 1 : pages
       if (cost >= unresolved) {
-        ctx.log.info(`the enterprise has about ${total} users: ${unresolved} lookups (one per remaining target) cost fewer calls than ${cost} more pages of its user list`)
+        ctx.log.info(
+          `the enterprise has about ${total} users: ${unresolved} lookups (one per remaining target) cost fewer calls than ${cost} more pages of its user list`
+        )
         return { byId, byLogin }
       }
-      ctx.log.info(`resolving ${unresolved} remaining Box user targets from the enterprise's user list (about ${total} users, at most ${cost} more pages) instead of one lookup each`)
+      ctx.log.info(
+        `resolving ${unresolved} remaining Box user targets from the enterprise's user list (about ${total} users, at most ${cost} more pages) instead of one lookup each`
+      )
       let pagesRead = 1
       if (byOffset) {
         for (let offset = limit; offset < total; offset += limit) {
@@ -360,10 +394,20 @@ export const box = defineProvider({
         key: (m) => m,
         fetchPage: async (cursor) => {
           const offset = Number(cursor ?? '0')
-          const page = (await http.request({ method: 'GET', url: `${base}/groups/${id}/memberships?limit=${MEMBERSHIP_PAGE}&offset=${offset}`, schema: membershipPage, what: 'the group memberships' })).data
+          const page = (
+            await http.request({
+              method: 'GET',
+              url: `${base}/groups/${id}/memberships?limit=${MEMBERSHIP_PAGE}&offset=${offset}`,
+              schema: membershipPage,
+              what: 'the group memberships'
+            })
+          ).data
           const members = page.entries.map((e) => e.user?.id).filter((m): m is string => m !== undefined)
           const next = offset + page.entries.length
-          return { items: members, next: page.entries.length > 0 && page.total_count !== undefined && page.total_count !== null && next < page.total_count ? String(next) : undefined }
+          return {
+            items: members,
+            next: page.entries.length > 0 && page.total_count !== undefined && page.total_count !== null && next < page.total_count ? String(next) : undefined
+          }
         }
       })
       return items.sort()
@@ -418,7 +462,9 @@ export const box = defineProvider({
         for (const e of entries) {
           const first = seen.get(e.id)
           if (first) {
-            ctx.log.info(`${String(e.details?.given ?? e.id)} is the same Box ${e.kind === 'group-id' ? 'group' : 'user'} as ${String(first.details?.given ?? first.id)} (${e.id}): planned once`)
+            ctx.log.info(
+              `${String(e.details?.given ?? e.id)} is the same Box ${e.kind === 'group-id' ? 'group' : 'user'} as ${String(first.details?.given ?? first.id)} (${e.id}): planned once`
+            )
             continue
           }
           seen.set(e.id, e)
@@ -438,13 +484,27 @@ export const box = defineProvider({
         const isGroup = batch[0]?.kind === 'group-id'
         // Documented success: 202 with {"message": ...}. Any other answer is not an accepted job.
         const res = isGroup
-          ? await http.request({ method: 'POST', url: `${base}/groups/terminate_sessions`, json: { group_ids: batch.map((e) => (e.payload as GroupPayload).groupId) }, ok: [202], schema: terminateAnswer, what: 'groups/terminate_sessions' })
+          ? await http.request({
+              method: 'POST',
+              url: `${base}/groups/terminate_sessions`,
+              json: { group_ids: batch.map((e) => (e.payload as GroupPayload).groupId) },
+              ok: [202],
+              schema: terminateAnswer,
+              what: 'groups/terminate_sessions'
+            })
           : // Every planned user was resolved, and is sent by its Box user id: the exact user the plan
             // showed, whether the admin typed the id or the login (a login could be renamed or reused).
             // Box's published description (box/box-openapi, post_users_terminate_sessions) requires both
             // arrays, so user_logins is always sent, and always empty: it would only carry targets the
             // plan could not resolve, and those are never sent.
-            await http.request({ method: 'POST', url: `${base}/users/terminate_sessions`, json: { user_ids: batch.map((e) => e.id), user_logins: [] }, ok: [202], schema: terminateAnswer, what: 'users/terminate_sessions' })
+            await http.request({
+              method: 'POST',
+              url: `${base}/users/terminate_sessions`,
+              json: { user_ids: batch.map((e) => e.id), user_logins: [] },
+              ok: [202],
+              schema: terminateAnswer,
+              what: 'users/terminate_sessions'
+            })
         const reason = `queued by Box (HTTP ${res.status}); the job's result shows in the Box admin events`
         return batch.map((e) => ({ id: e.id, outcome: 'accepted', reason, requestId: res.requestId, attempts: res.attempts }))
       }

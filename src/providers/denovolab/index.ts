@@ -65,13 +65,10 @@ export function parseDnlTime(value: string): number | undefined {
   return Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s), ms) - offsetMin * 60_000
 }
 
-const booleanValue = (v: string): string | undefined =>
-  /^(true|false)$/i.test(v) ? undefined : 'must be true or false'
+const booleanValue = (v: string): string | undefined => (/^(true|false)$/i.test(v) ? undefined : 'must be true or false')
 
 const timeValue = (v: string): string | undefined =>
-  parseDnlTime(v) === undefined
-    ? 'must be a time: epoch seconds (e.g. 1735689600) or ISO 8601 (e.g. 2025-01-01 or 2025-01-01T08:00:00Z)'
-    : undefined
+  parseDnlTime(v) === undefined ? 'must be a time: epoch seconds (e.g. 1735689600) or ISO 8601 (e.g. 2025-01-01 or 2025-01-01T08:00:00Z)' : undefined
 
 const idValue = (v: string): string | undefined => (isPositiveId(v) ? undefined : 'must be a positive whole number (an id)')
 
@@ -79,7 +76,10 @@ function idListValue(v: string): string | undefined {
   const parts = v.split(',').map((p) => p.trim())
   if (parts.length > MAX_ID_LIST) return `holds ${parts.length} ids, at most ${MAX_ID_LIST} are allowed`
   const bad = parts.find((p) => !isPositiveId(p))
-  if (bad !== undefined) return bad === '' ? 'has an empty entry (check the commas)' : `${JSON.stringify(bad)} is not a positive whole number; give ids separated by commas, e.g. 12,15,40`
+  if (bad !== undefined)
+    return bad === ''
+      ? 'has an empty entry (check the commas)'
+      : `${JSON.stringify(bad)} is not a positive whole number; give ids separated by commas, e.g. 12,15,40`
   return undefined
 }
 
@@ -98,8 +98,7 @@ function nameValue(v: string): string | undefined {
 
 const ipValue = (v: string): string | undefined => (isIP(v) === 0 ? 'must be an IPv4 or IPv6 address' : undefined)
 
-const userTypeValue = (v: string): string | undefined =>
-  (USER_TYPES as readonly string[]).includes(v) ? undefined : `must be one of ${USER_TYPES.join(', ')}`
+const userTypeValue = (v: string): string | undefined => ((USER_TYPES as readonly string[]).includes(v) ? undefined : `must be one of ${USER_TYPES.join(', ')}`)
 
 /** The 13 documented filter keys, each with the check of its value. */
 export const FILTER_KEYS: Record<string, (value: string) => string | undefined> = {
@@ -123,7 +122,11 @@ export function filterQuery(filter: Record<string, string>): Record<string, stri
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(filter)) {
     if (k === 'active' || k === 'is_online') out[k] = v.toLowerCase()
-    else if (k === 'user_id_in') out[k] = v.split(',').map((p) => p.trim()).join(',')
+    else if (k === 'user_id_in')
+      out[k] = v
+        .split(',')
+        .map((p) => p.trim())
+        .join(',')
     else out[k] = v
   }
   return out
@@ -180,10 +183,7 @@ const dnlError = z.looseObject({
   error_type: z.string().optional(),
   success: z.boolean().optional(),
   error: z
-    .union([
-      z.looseObject({ message: z.string().optional(), code: z.union([z.string(), z.number()]).optional(), reason: z.string().optional() }),
-      z.string()
-    ])
+    .union([z.looseObject({ message: z.string().optional(), code: z.union([z.string(), z.number()]).optional(), reason: z.string().optional() }), z.string()])
     .optional(),
   message: z.string().optional()
 })
@@ -312,7 +312,10 @@ export const denovolab = defineProvider({
       maxLength: MAX_TEXT
     })
   },
-  token: { description: 'admin X-Auth-Token, or the portal password when username is set', fix: 'pass an admin token, or set username and pass the portal password' },
+  token: {
+    description: 'admin X-Auth-Token, or the portal password when username is set',
+    fix: 'pass an admin token, or set username and pass the portal password'
+  },
   baseUrl: { example: 'https://dnl.example.com/api_dnl/v1', description: 'each installation has its own host: required' },
   defaults: { batchSize: 1, concurrency: 2, rateLimit: 120, maxRetries: 3, timeoutSeconds: 30 },
   targetTypes: ['user-id'],
@@ -332,7 +335,11 @@ export const denovolab = defineProvider({
   validate({ targets, filter }) {
     for (const t of targets) {
       if (!isPositiveId(t)) {
-        throw new InputError('targets', `${JSON.stringify(t.slice(0, 60))} is not a DNL user id (a positive whole number)`, 'list numeric user ids, one per line or comma-separated, or select users with filter')
+        throw new InputError(
+          'targets',
+          `${JSON.stringify(t.slice(0, 60))} is not a DNL user id (a positive whole number)`,
+          'list numeric user ids, one per line or comma-separated, or select users with filter'
+        )
       }
     }
     if (filter !== undefined) {
@@ -346,32 +353,39 @@ export const denovolab = defineProvider({
     const base = ctx.baseUrl
     const username = ctx.options.username
     // The password travels in the query string (that is how the API takes it): its encoded forms are masked too.
-    const auth = username === undefined
-      ? staticCredentials({ [TOKEN_HEADER]: ctx.token })
-      : new MintedToken({
-          label: `an admin token for ${username}`,
-          clock: ctx.clock,
-          log: ctx.log,
-          addSecret: ctx.addSecret,
-          header: (token) => ({ [TOKEN_HEADER]: token }),
-          // Asked for MINTED_TOKEN_MINUTES; the server's real lifetime is not documented: a 401 re-mints.
-          mint: async () => {
-            const query = new URLSearchParams({ email_or_name: username, password: ctx.token, expire_after_minutes: String(MINTED_TOKEN_MINUTES) })
-            const res = await ctx.http.request({ method: 'GET', url: `${base}/auth?${query}`, auth: null, body: 'json', what: 'GET /auth' })
-            const minted = mintedToken(res.body)
-            if (minted === undefined) throw unexpectedResponse(res.status, `GET /auth answered without a token (payload was ${describeShape((res.body as { payload?: unknown } | undefined)?.payload)})`, res.requestId)
-            ctx.log.info(`minted an admin token for ${username} (asked for ${MINTED_TOKEN_MINUTES} minutes, masked)`)
-            return { token: minted }
-          },
-          hint: () => 'check username and the portal password passed as token'
-        })
+    const auth =
+      username === undefined
+        ? staticCredentials({ [TOKEN_HEADER]: ctx.token })
+        : new MintedToken({
+            label: `an admin token for ${username}`,
+            clock: ctx.clock,
+            log: ctx.log,
+            addSecret: ctx.addSecret,
+            header: (token) => ({ [TOKEN_HEADER]: token }),
+            // Asked for MINTED_TOKEN_MINUTES; the server's real lifetime is not documented: a 401 re-mints.
+            mint: async () => {
+              const query = new URLSearchParams({ email_or_name: username, password: ctx.token, expire_after_minutes: String(MINTED_TOKEN_MINUTES) })
+              const res = await ctx.http.request({ method: 'GET', url: `${base}/auth?${query}`, auth: null, body: 'json', what: 'GET /auth' })
+              const minted = mintedToken(res.body)
+              if (minted === undefined)
+                throw unexpectedResponse(
+                  res.status,
+                  `GET /auth answered without a token (payload was ${describeShape((res.body as { payload?: unknown } | undefined)?.payload)})`,
+                  res.requestId
+                )
+              ctx.log.info(`minted an admin token for ${username} (asked for ${MINTED_TOKEN_MINUTES} minutes, masked)`)
+              return { token: minted }
+            },
+            hint: () => 'check username and the portal password passed as token'
+          })
     const http = ctx.http.with({ auth })
     let listPath: string | undefined
 
     function readPage(res: HttpResponse): { users: DnlUser[]; total?: number; perPage?: number } {
       const env = envelope.safeParse(res.body)
       if (!env.success) throw unexpectedResponse(res.status, `unexpected user list (not a JSON object): ${bodySnippet(res.safeText)}`, res.requestId)
-      if (env.data.success === false) throw unexpectedResponse(res.status, `the user list answered success=false: ${parseError(res.status, res.body, res.safeText).message}`, res.requestId)
+      if (env.data.success === false)
+        throw unexpectedResponse(res.status, `the user list answered success=false: ${parseError(res.status, res.body, res.safeText).message}`, res.requestId)
       const payload = env.data.payload
       let rows: unknown[]
       let total: number | undefined
@@ -381,14 +395,20 @@ export const denovolab = defineProvider({
       } else {
         const page = pageObject.safeParse(payload)
         const list = page.success ? (page.data.items ?? page.data.data) : undefined
-        if (!page.success || list === undefined) throw unexpectedResponse(res.status, `unexpected user list: payload is ${describeShape(payload)}, expected items`, res.requestId)
+        if (!page.success || list === undefined)
+          throw unexpectedResponse(res.status, `unexpected user list: payload is ${describeShape(payload)}, expected items`, res.requestId)
         rows = list
         total = page.data.total
         perPage = page.data.per_page
       }
       const users = rows.map((row, i) => {
         const u = dnlUser.safeParse(row)
-        if (!u.success) throw unexpectedResponse(res.status, `unexpected user record ${i + 1} in the list: ${u.error.issues[0]?.path.join('.') ?? ''} ${u.error.issues[0]?.message ?? 'bad shape'}`, res.requestId)
+        if (!u.success)
+          throw unexpectedResponse(
+            res.status,
+            `unexpected user record ${i + 1} in the list: ${u.error.issues[0]?.path.join('.') ?? ''} ${u.error.issues[0]?.message ?? 'bad shape'}`,
+            res.requestId
+          )
         return u.data
       })
       return { users, total, perPage }
@@ -403,7 +423,13 @@ export const denovolab = defineProvider({
       const candidates = listPath !== undefined ? [listPath] : ['/user/list', '/user']
       for (const [i, path] of candidates.entries()) {
         const last = i === candidates.length - 1
-        const res = await http.request({ method: 'GET', url: `${base}${path}?${query}`, body: 'json', pass: last ? undefined : [404, 405], what: `GET ${path}` })
+        const res = await http.request({
+          method: 'GET',
+          url: `${base}${path}?${query}`,
+          body: 'json',
+          pass: last ? undefined : [404, 405],
+          what: `GET ${path}`
+        })
         if (res.status >= 200 && res.status < 300) {
           if (listPath === undefined) ctx.log.info(`listing users with GET ${path}`)
           listPath = path
@@ -423,7 +449,13 @@ export const denovolab = defineProvider({
         maxItems: ctx.maxTargets,
         fetchPage: async (cursor) => {
           const page = Number(cursor ?? '0')
-          const query = new URLSearchParams({ ...filterQuery(filter), page: String(page), per_page: String(USERS_PER_PAGE), order_by: 'user_id', order_dir: 'asc' })
+          const query = new URLSearchParams({
+            ...filterQuery(filter),
+            page: String(page),
+            per_page: String(USERS_PER_PAGE),
+            order_by: 'user_id',
+            order_dir: 'asc'
+          })
           const { users, total, perPage } = readPage(await listPage(query))
           if (page === 0) ctx.log.debug(`user list page 0: ${users.length} users, total ${total ?? 'not given'}, per_page ${perPage ?? 'not given'}`)
           lastTotal = total ?? lastTotal
@@ -450,7 +482,7 @@ export const denovolab = defineProvider({
           role: text(u.role_name ?? u.role_id ?? null),
           user_type: text(u.user_type ?? null),
           last_login: text(u.last_login_time ?? null),
-          active: u.active === undefined || u.active === null ? null : asBool(u.active) ?? String(u.active)
+          active: u.active === undefined || u.active === null ? null : (asBool(u.active) ?? String(u.active))
         }
       }
     }
@@ -461,7 +493,12 @@ export const denovolab = defineProvider({
       const res = found.res
       const env = envelope.safeParse(res.body)
       const u = dnlUser.safeParse(env.success ? env.data.payload : undefined)
-      if (!u.success) throw unexpectedResponse(res.status, `unexpected answer to GET /user/${id}: payload is ${describeShape(env.success ? env.data.payload : res.body)}`, res.requestId)
+      if (!u.success)
+        throw unexpectedResponse(
+          res.status,
+          `unexpected answer to GET /user/${id}: payload is ${describeShape(env.success ? env.data.payload : res.body)}`,
+          res.requestId
+        )
       if (u.data.user_id !== id) throw unexpectedResponse(res.status, `GET /user/${id} returned user ${u.data.user_id}`, res.requestId)
       return describe(u.data)
     }
@@ -474,7 +511,11 @@ export const denovolab = defineProvider({
             const bad = contradictions(u, request.filter)
             if (bad.length > 0) {
               const shown = bad.map((k) => `${k}=${request.filter?.[k]}`).join(', ')
-              throw new InputError('filter', `the server returned user ${u.user_id}${u.name ? ` (${String(u.name)})` : ''}, which does not match ${shown}: this DNL server may ignore or read that filter differently, so the plan cannot be trusted`, 'select the users with another filter key, or list their ids in targets after checking them in the portal')
+              throw new InputError(
+                'filter',
+                `the server returned user ${u.user_id}${u.name ? ` (${String(u.name)})` : ''}, which does not match ${shown}: this DNL server may ignore or read that filter differently, so the plan cannot be trusted`,
+                'select the users with another filter key, or list their ids in targets after checking them in the portal'
+              )
             }
           }
           ctx.log.info(`snapshot: ${users.length} users match the filter; only these ids will be deleted`)
@@ -500,17 +541,30 @@ export const denovolab = defineProvider({
           // Documented success: 200 {"success":true}. Anything else that is 2xx is not a deletion.
           const res = await http.request({ method: 'DELETE', url: `${base}/user/${e.id}`, ok: [200], pass: [404], body: 'json', what: `DELETE /user/${e.id}` })
           if (res.status === 404) {
-            const reason = res.attempts > 1
-              ? 'already deleted (not found on a retry: an earlier attempt of this run may have deleted it before its answer was lost)'
-              : 'already deleted (not found when the delete was sent)'
+            const reason =
+              res.attempts > 1
+                ? 'already deleted (not found on a retry: an earlier attempt of this run may have deleted it before its answer was lost)'
+                : 'already deleted (not found when the delete was sent)'
             out.push({ id: e.id, outcome: 'skipped', reason, requestId: res.requestId, attempts: res.attempts })
             continue
           }
           const answer = deleteAnswer.safeParse(res.body)
           if (!answer.success || answer.data.success !== true) {
             const info = parseError(res.status, res.body, res.safeText)
-            const said = answer.success && answer.data.success === false ? `success=false: ${info.message}` : `no "success": true (${bodySnippet(res.safeText)})`
-            out.push({ id: e.id, outcome: 'failed', error: { ...info, status: res.status, code: info.code ?? 'unexpected-response', message: `the delete answered HTTP ${res.status} with ${said}`, requestId: res.requestId }, attempts: res.attempts })
+            const said =
+              answer.success && answer.data.success === false ? `success=false: ${info.message}` : `no "success": true (${bodySnippet(res.safeText)})`
+            out.push({
+              id: e.id,
+              outcome: 'failed',
+              error: {
+                ...info,
+                status: res.status,
+                code: info.code ?? 'unexpected-response',
+                message: `the delete answered HTTP ${res.status} with ${said}`,
+                requestId: res.requestId
+              },
+              attempts: res.attempts
+            })
             continue
           }
           out.push({ id: e.id, outcome: 'terminated', reason: 'account deleted', requestId: res.requestId, attempts: res.attempts })

@@ -45,7 +45,7 @@ function subjectOf(jwt: string): string | undefined {
 function federatedCredentialFix(subject: string | undefined): string {
   return (
     `add a federated credential to the app registration (Certificates & secrets > Federated credentials) with issuer ${GITHUB_ISSUER}, ` +
-    `subject ${subject !== undefined ? `exactly ${JSON.stringify(subject)} (the subject GitHub issued to this job; it is case-sensitive)` : 'repo:ORG/REPO:environment:NAME (the job\'s subject, exactly)'} ` +
+    `subject ${subject !== undefined ? `exactly ${JSON.stringify(subject)} (the subject GitHub issued to this job; it is case-sensitive)` : "repo:ORG/REPO:environment:NAME (the job's subject, exactly)"} ` +
     `and audience ${TOKEN_EXCHANGE_AUDIENCE}`
   )
 }

@@ -186,9 +186,21 @@ export async function sendBatch(items: BatchItem[], o: BatchOptions): Promise<Ba
       attempts[i]++
       const r = byId.get(String(i + 1))
       const answer: ItemAnswer = r
-        ? { status: r.status, headers: lowerHeaders(r.headers), body: r.body, attempts: attempts[i], requestId: itemRequestId(r.status, r.body) ?? res.requestId }
+        ? {
+            status: r.status,
+            headers: lowerHeaders(r.headers),
+            body: r.body,
+            attempts: attempts[i],
+            requestId: itemRequestId(r.status, r.body) ?? res.requestId
+          }
         : // Graph answers every item; an answer without one is read as a transient failure of that item.
-          { status: 0, headers: {}, body: { error: { code: 'noItemResponse', message: `the $batch answer held no response for request ${i + 1}` } }, attempts: attempts[i], requestId: res.requestId }
+          {
+            status: 0,
+            headers: {},
+            body: { error: { code: 'noItemResponse', message: `the $batch answer held no response for request ${i + 1}` } },
+            attempts: attempts[i],
+            requestId: res.requestId
+          }
       const transient = answer.status === 0 || isTransientStatus(answer.status)
       // A server error (or no answer) may come after the revoke took effect.
       if (answer.status === 0 || answer.status >= 500) mayHave[i] = true
@@ -207,7 +219,11 @@ export async function sendBatch(items: BatchItem[], o: BatchOptions): Promise<Ba
     if (!(await o.http.waitToRetry(waitMs, { throttled, label }))) {
       for (const i of retry) {
         const a = last.get(i)
-        if (a) answers[i] = { ...a, gaveUp: `not retried: the wait budget of max-wait-seconds is spent, or the run is stopping (Graph asked to wait ${Math.ceil(waitMs / 1000)} s)` }
+        if (a)
+          answers[i] = {
+            ...a,
+            gaveUp: `not retried: the wait budget of max-wait-seconds is spent, or the run is stopping (Graph asked to wait ${Math.ceil(waitMs / 1000)} s)`
+          }
       }
       return { answers }
     }
@@ -219,7 +235,12 @@ export async function sendBatch(items: BatchItem[], o: BatchOptions): Promise<Ba
 export function itemError(a: ItemAnswer, hint?: string): ProviderErrorInfo {
   const info = parseError(a.status, a.body, typeof a.body === 'string' ? a.body : JSON.stringify(a.body ?? ''))
   const extra = [a.gaveUp, a.attempts > 1 ? `after ${a.attempts} attempts` : undefined, hint].filter((x) => x !== undefined && x !== '')
-  return { status: a.status === 0 ? undefined : a.status, code: info.code, message: extra.length > 0 ? `${info.message} (${extra.join('; ')})` : info.message, requestId: info.requestId ?? a.requestId }
+  return {
+    status: a.status === 0 ? undefined : a.status,
+    code: info.code,
+    message: extra.length > 0 ? `${info.message} (${extra.join('; ')})` : info.message,
+    requestId: info.requestId ?? a.requestId
+  }
 }
 
 /** The error a stopped retry round leaves on an item it could not settle. */

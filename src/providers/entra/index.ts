@@ -25,7 +25,19 @@ import { defineProvider } from '../../engine/provider.js'
 import { notFound, paginate } from '../../engine/resolve.js'
 import type { BatchOutcome, DetailValue, PlanEntry } from '../../engine/types.js'
 import { graphToken } from './auth.js'
-import { BATCH_LIMIT, graphGroup, graphUser, itemError, parseError, sendBatch, stoppedError, userPage, type BatchItem, type GraphUser, type ItemAnswer } from './graph.js'
+import {
+  BATCH_LIMIT,
+  graphGroup,
+  graphUser,
+  itemError,
+  parseError,
+  sendBatch,
+  stoppedError,
+  userPage,
+  type BatchItem,
+  type GraphUser,
+  type ItemAnswer
+} from './graph.js'
 
 const DEFAULT_BASE_URL = 'https://graph.microsoft.com/v1.0'
 const DEFAULT_AUTH_BASE_URL = 'https://login.microsoftonline.com'
@@ -113,7 +125,7 @@ export const entra = defineProvider({
     tenantId: text({
       name: 'tenant-id',
       description: 'the directory (tenant) id, or a verified domain of the tenant (contoso.onmicrosoft.com)',
-      fix: 'copy the Directory (tenant) ID from the app registration\'s Overview in the Entra admin center',
+      fix: "copy the Directory (tenant) ID from the app registration's Overview in the Entra admin center",
       required: true,
       pattern: new RegExp(`${GUID.source}|${DOMAIN.source}`, 'i'),
       problem: 'is neither a tenant id (a GUID) nor a domain name such as contoso.onmicrosoft.com'
@@ -121,7 +133,7 @@ export const entra = defineProvider({
     clientId: text({
       name: 'client-id',
       description: 'the Application (client) id of the app registration the action signs in as',
-      fix: 'copy the Application (client) ID from the app registration\'s Overview in the Entra admin center',
+      fix: "copy the Application (client) ID from the app registration's Overview in the Entra admin center",
       required: true,
       pattern: GUID,
       problem: 'is not an application (client) id (a GUID)'
@@ -141,7 +153,8 @@ export const entra = defineProvider({
   targetTypes: ['auto', 'user-id', 'user-principal-name', 'group-id'],
   defaultTargetType: 'auto',
   emailTargetType: 'auto',
-  targetTypesDescription: 'auto (default: a GUID is a user object id, anything with @ a user principal name, group:<id> a group), user-id, user-principal-name or group-id (every user among its transitive members)',
+  targetTypesDescription:
+    'auto (default: a GUID is a user object id, anything with @ a user principal name, group:<id> a group), user-id, user-principal-name or group-id (every user among its transitive members)',
   filter: {
     mode: 'select',
     requireNonEmpty: true,
@@ -153,14 +166,19 @@ export const entra = defineProvider({
 
   validate({ targets, targetType, token }) {
     if (GUID.test(token.trim())) {
-      throw new InputError('token', 'looks like the Secret ID of a client secret (a GUID), not its Value', "pass the client secret's Value, shown once when the secret is created under Certificates & secrets, or leave token empty for keyless sign-in")
+      throw new InputError(
+        'token',
+        'looks like the Secret ID of a client secret (a GUID), not its Value',
+        "pass the client secret's Value, shown once when the secret is created under Certificates & secrets, or leave token empty for keyless sign-in"
+      )
     }
     return targets.map((t) => {
       const c = classify(t, targetType)
       if (c === undefined) {
-        const problem = targetType === 'auto'
-          ? `${JSON.stringify(t.slice(0, 60))} is neither a user object id (a GUID) nor a user principal name (contains @)`
-          : `${JSON.stringify(t.slice(0, 60))} is not a valid ${targetType}`
+        const problem =
+          targetType === 'auto'
+            ? `${JSON.stringify(t.slice(0, 60))} is neither a user object id (a GUID) nor a user principal name (contains @)`
+            : `${JSON.stringify(t.slice(0, 60))} is not a valid ${targetType}`
         throw new InputError('targets', problem, TYPE_FIX[targetType] ?? TYPE_FIX.auto)
       }
       return c.kind === 'group-id' ? `${GROUP_PREFIX}${c.value}` : c.value
@@ -205,7 +223,12 @@ export const entra = defineProvider({
           const what = r.kind === 'group-id' ? 'groups' : 'users'
           if (a.status === 200) {
             const parsed = (r.kind === 'group-id' ? graphGroup : graphUser).safeParse(a.body)
-            if (!parsed.success) throw unexpectedResponse(200, `the lookup of ${r.value} answered outside the documented shape: ${parsed.error.issues[0]?.message ?? 'bad shape'}`, a.requestId)
+            if (!parsed.success)
+              throw unexpectedResponse(
+                200,
+                `the lookup of ${r.value} answered outside the documented shape: ${parsed.error.issues[0]?.message ?? 'bad shape'}`,
+                a.requestId
+              )
             out.set(keyOf(r), { found: parsed.data })
           } else if (a.status === 404 || a.status === 400) {
             // 404 Request_ResourceNotFound; 400 for a key Graph cannot read as an id or a UPN.
@@ -227,7 +250,13 @@ export const entra = defineProvider({
         fetchPage: async (cursor) => {
           const url = cursor ?? first
           if (new URL(url).origin !== baseOrigin) {
-            throw new ProviderRequestError({ code: 'paging', message: `${what}: @odata.nextLink points at ${new URL(url).origin}, not at base-url's host ${baseOrigin}; not following it (the bearer token would go there)` }, 1)
+            throw new ProviderRequestError(
+              {
+                code: 'paging',
+                message: `${what}: @odata.nextLink points at ${new URL(url).origin}, not at base-url's host ${baseOrigin}; not following it (the bearer token would go there)`
+              },
+              1
+            )
           }
           const res = await http.request({ method: 'GET', url, headers, schema: userPage, what, pass: onMissing ? [404] : undefined })
           if (res.status === 404) {
@@ -243,21 +272,29 @@ export const entra = defineProvider({
     async function groupMembers(id: string, name: string): Promise<GraphUser[] | undefined> {
       let gone = false
       const top = Math.max(1, Math.min(MAX_PAGE, ctx.maxTargets + 1))
-      const users = await listUsers(`${base}/groups/${segment(id)}/transitiveMembers/microsoft.graph.user?$select=${USER_SELECT}&$top=${top}`, `the transitive members of group ${name}`, {}, () => {
-        gone = true
-      })
+      const users = await listUsers(
+        `${base}/groups/${segment(id)}/transitiveMembers/microsoft.graph.user?$select=${USER_SELECT}&$top=${top}`,
+        `the transitive members of group ${name}`,
+        {},
+        () => {
+          gone = true
+        }
+      )
       return gone ? undefined : users
     }
 
     /** A filter's users. Graph needs its advanced query parameters for some operators (ne, not, endsWith): asked for only when Graph says so. */
     async function filterUsers(filter: string): Promise<GraphUser[]> {
       const top = Math.max(1, Math.min(MAX_PAGE, ctx.maxTargets + 1))
-      const url = (advanced: boolean) => `${base}/users?$filter=${encodeURIComponent(filter)}&$select=${USER_SELECT}&$top=${top}${advanced ? '&$count=true' : ''}`
+      const url = (advanced: boolean) =>
+        `${base}/users?$filter=${encodeURIComponent(filter)}&$select=${USER_SELECT}&$top=${top}${advanced ? '&$count=true' : ''}`
       try {
         return await listUsers(url(false), 'the users the filter selects')
       } catch (err) {
         if (!(err instanceof ProviderRequestError) || err.info.status !== 400 || err.info.code !== 'Request_UnsupportedQuery') throw err
-        ctx.log.info(`Graph needs advanced query parameters for this filter (${err.info.message}): asking again with ConsistencyLevel: eventual and $count=true (results from Graph's eventually consistent index)`)
+        ctx.log.info(
+          `Graph needs advanced query parameters for this filter (${err.info.message}): asking again with ConsistencyLevel: eventual and $count=true (results from Graph's eventually consistent index)`
+        )
         return listUsers(url(true), 'the users the filter selects', { ConsistencyLevel: 'eventual' })
       }
     }
@@ -311,7 +348,13 @@ export const entra = defineProvider({
               continue
             }
             if (users.length === 0) {
-              out.push({ id, kind: 'group-id', label: g.displayName ?? undefined, details: { members: 0 }, skip: 'the group has no user among its members (direct or nested); nothing sent' })
+              out.push({
+                id,
+                kind: 'group-id',
+                label: g.displayName ?? undefined,
+                details: { members: 0 },
+                skip: 'the group has no user among its members (direct or nested); nothing sent'
+              })
               continue
             }
             for (const u of users) add(userEntry(u, { group: g.displayName ?? c.value }), `${u.userPrincipalName ?? u.id} (group ${g.displayName ?? c.value})`)
@@ -319,7 +362,9 @@ export const entra = defineProvider({
           }
           if (!f || 'missing' in f) {
             const what = c.kind === 'user-id' ? 'no Entra user with this object id' : 'no Entra user with this user principal name'
-            out.push(notFound(c.value, c.kind, what, f && 'missing' in f ? itemError(f.missing) : undefined, c.kind === 'user-principal-name' ? c.value : undefined))
+            out.push(
+              notFound(c.value, c.kind, what, f && 'missing' in f ? itemError(f.missing) : undefined, c.kind === 'user-principal-name' ? c.value : undefined)
+            )
             continue
           }
           const u = f.found as GraphUser
@@ -353,23 +398,50 @@ export const entra = defineProvider({
           if (a.status === 200 || a.status === 204) {
             const value = a.body !== null && typeof a.body === 'object' ? (a.body as { value?: unknown }).value : undefined
             if (a.status === 204 || value === true) {
-              outcomes.push({ ...base, outcome: 'terminated', reason: `sign-in sessions revoked (HTTP ${a.status}); Graph notes it can take a few minutes to reach every app` })
+              outcomes.push({
+                ...base,
+                outcome: 'terminated',
+                reason: `sign-in sessions revoked (HTTP ${a.status}); Graph notes it can take a few minutes to reach every app`
+              })
             } else {
-              outcomes.push({ ...base, outcome: 'failed', error: { status: a.status, code: 'unexpected-response', message: `revokeSignInSessions answered HTTP 200 without "value": true (${JSON.stringify(a.body ?? null).slice(0, 200)})`, requestId: a.requestId } })
+              outcomes.push({
+                ...base,
+                outcome: 'failed',
+                error: {
+                  status: a.status,
+                  code: 'unexpected-response',
+                  message: `revokeSignInSessions answered HTTP 200 without "value": true (${JSON.stringify(a.body ?? null).slice(0, 200)})`,
+                  requestId: a.requestId
+                }
+              })
             }
             return
           }
-          outcomes.push({ ...base, outcome: 'failed', error: itemError(a, a.status === 403 ? PERMISSION_FIX.revoke : a.status === 404 ? 'the user no longer exists (deleted after the plan)' : undefined) })
+          outcomes.push({
+            ...base,
+            outcome: 'failed',
+            error: itemError(a, a.status === 403 ? PERMISSION_FIX.revoke : a.status === 404 ? 'the user no longer exists (deleted after the plan)' : undefined)
+          })
         })
         if (result.stopped) {
           const { halted, info } = stoppedError(result.stopped.error)
           for (const s of result.stopped.items) {
             const e = batch[s.index]
             if (s.mayHaveTakenEffect || halted?.mayHaveTakenEffect) {
-              outcomes.push({ id: e.id, outcome: 'unknown', reason: `unknown: an earlier attempt may have taken effect, and its retry did not finish (${info.message})`, attempts: s.last?.attempts })
+              outcomes.push({
+                id: e.id,
+                outcome: 'unknown',
+                reason: `unknown: an earlier attempt may have taken effect, and its retry did not finish (${info.message})`,
+                attempts: s.last?.attempts
+              })
             } else if (s.last) {
               const last = itemError(s.last)
-              outcomes.push({ id: e.id, outcome: 'failed', error: { ...last, message: `${last.message} (not retried: ${info.message})` }, attempts: s.last.attempts })
+              outcomes.push({
+                id: e.id,
+                outcome: 'failed',
+                error: { ...last, message: `${last.message} (not retried: ${info.message})` },
+                attempts: s.last.attempts
+              })
             } else {
               outcomes.push({ id: e.id, outcome: 'not-attempted', reason: `not attempted: ${info.message}` })
             }

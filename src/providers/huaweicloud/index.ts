@@ -19,9 +19,23 @@ import { buildQuery, signRequest, type SigningCredentials } from './signer.js'
 
 /** Regions of IAM Identity Center in the vendor SDK (identitycenterstore region list). */
 export const HUAWEI_REGIONS = [
-  'cn-east-3', 'cn-north-4', 'cn-south-1', 'cn-south-4', 'cn-southwest-2',
-  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5',
-  'af-south-1', 'af-north-1', 'la-south-2', 'la-north-2', 'sa-brazil-1', 'me-east-1', 'tr-west-1'
+  'cn-east-3',
+  'cn-north-4',
+  'cn-south-1',
+  'cn-south-4',
+  'cn-southwest-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'af-south-1',
+  'af-north-1',
+  'la-south-2',
+  'la-north-2',
+  'sa-brazil-1',
+  'me-east-1',
+  'tr-west-1'
 ] as const
 
 export const GLOBAL_IDENTITY_CENTER_URL = 'https://identitycenter.myhuaweicloud.com'
@@ -81,7 +95,8 @@ function parseError(status: number, body: unknown, text: string): ProviderErrorI
     const code = flat.data.error_code
     let message = flat.data.error_msg ?? bodySnippet(text)
     if (status === 401 && code !== undefined && /^APIGW?\.030[13]$/.test(code)) {
-      message += ' — check access-key-id, token (the secret access key), security-token, and that the runner clock is right (the gateway refuses requests more than 15 minutes off)'
+      message +=
+        ' — check access-key-id, token (the secret access key), security-token, and that the runner clock is right (the gateway refuses requests more than 15 minutes off)'
     }
     return { status, code, message, requestId: flat.data.request_id }
   }
@@ -105,7 +120,10 @@ function withPermissionHint(err: unknown, permission: string): unknown {
   const code = err.info.code
   const lacks = code === 'IIC.1000' || code === 'IIC.1001' || code === undefined || code.startsWith('APIG')
   if (!lacks) return err
-  const info = { ...err.info, message: `${err.info.message} — the credentials lack ${permission} (grant it to the IAM user or agency, and call from the organization's management account or a delegated administrator)` }
+  const info = {
+    ...err.info,
+    message: `${err.info.message} — the credentials lack ${permission} (grant it to the IAM user or agency, and call from the organization's management account or a delegated administrator)`
+  }
   return new ProviderRequestError(info, err.attempts, err.fatal)
 }
 
@@ -141,7 +159,6 @@ function firstFew(values: string[], n = 3): string {
   const head = values.slice(0, n).join(', ')
   return values.length > n ? `${head} (+${values.length - n} more)` : head
 }
-
 
 /** Signs every attempt with AK/SK at the moment it is sent (the signature carries the time). */
 function signer(credentials: SigningCredentials): Credentials {
@@ -206,23 +223,47 @@ export const huaweicloud = defineProvider({
   validate({ targets, targetType, options, token }) {
     const { region, accessKeyId } = options
     if (region === undefined) {
-      throw new InputError('region', 'is required for huaweicloud', `set region to the home region of your IAM Identity Center instance, one of: ${HUAWEI_REGIONS.join(', ')}`)
+      throw new InputError(
+        'region',
+        'is required for huaweicloud',
+        `set region to the home region of your IAM Identity Center instance, one of: ${HUAWEI_REGIONS.join(', ')}`
+      )
     }
     if (!(HUAWEI_REGIONS as readonly string[]).includes(region)) {
-      throw new InputError('region', `IAM Identity Center is not offered in ${JSON.stringify(region)}`, `set region to one of: ${HUAWEI_REGIONS.join(', ')} (base-url may point at a proxy or a different host, but region must still be the instance's home region)`)
+      throw new InputError(
+        'region',
+        `IAM Identity Center is not offered in ${JSON.stringify(region)}`,
+        `set region to one of: ${HUAWEI_REGIONS.join(', ')} (base-url may point at a proxy or a different host, but region must still be the instance's home region)`
+      )
     }
     if (accessKeyId === undefined) {
-      throw new InputError('access-key-id', 'is required for huaweicloud', 'set access-key-id to the access key id (AK) and pass the secret access key (SK) as token from a secret')
+      throw new InputError(
+        'access-key-id',
+        'is required for huaweicloud',
+        'set access-key-id to the access key id (AK) and pass the secret access key (SK) as token from a secret'
+      )
     }
     if (/\s/.test(token.trim()) || /[\u0000-\u001f\u007f]/.test(token)) {
-      throw new InputError('token', 'holds whitespace or control characters, which a secret access key (SK) never does', 'store the SK from the access key CSV as the secret, without quotes or line breaks')
+      throw new InputError(
+        'token',
+        'holds whitespace or control characters, which a secret access key (SK) never does',
+        'store the SK from the access key CSV as the secret, without quotes or line breaks'
+      )
     }
     for (const t of targets) {
       if (targetType === 'user-id' && !USER_ID_FORMAT.test(t)) {
-        throw new InputError('targets', `${JSON.stringify(t.slice(0, 60))} is not an IAM Identity Center user id (1-64 letters, digits, "-" or "_")`, 'list user ids, or set target-type: user-name to give user names')
+        throw new InputError(
+          'targets',
+          `${JSON.stringify(t.slice(0, 60))} is not an IAM Identity Center user id (1-64 letters, digits, "-" or "_")`,
+          'list user ids, or set target-type: user-name to give user names'
+        )
       }
       if (targetType === 'user-name' && t.length > MAX_USER_NAME) {
-        throw new InputError('targets', `user name ${JSON.stringify(t.slice(0, 40))}… is longer than ${MAX_USER_NAME} characters`, 'list IAM Identity Center user names as they appear in the console')
+        throw new InputError(
+          'targets',
+          `user name ${JSON.stringify(t.slice(0, 40))}… is longer than ${MAX_USER_NAME} characters`,
+          'list IAM Identity Center user names as they appear in the console'
+        )
       }
     }
     return targets
@@ -253,18 +294,34 @@ export const huaweicloud = defineProvider({
         fetchPage: async (marker) => {
           const params: [string, string][] = [['limit', '100']]
           if (marker) params.push(['marker', marker])
-          const page = await get(`${global}/v1/instances?${buildQuery(params)}`, instancesPage, 'the instance list', 'the action that lists IAM Identity Center instances (or set identity-store-id)')
+          const page = await get(
+            `${global}/v1/instances?${buildQuery(params)}`,
+            instancesPage,
+            'the instance list',
+            'the action that lists IAM Identity Center instances (or set identity-store-id)'
+          )
           return { items: page.instances.map((i) => i.identity_store_id), next: page.page_info?.next_marker ?? undefined }
         }
       })
       if (items.length === 0) {
-        throw new InputError('identity-store-id', 'is empty and the account has no IAM Identity Center instance', 'enable IAM Identity Center in the management account, or set identity-store-id')
+        throw new InputError(
+          'identity-store-id',
+          'is empty and the account has no IAM Identity Center instance',
+          'enable IAM Identity Center in the management account, or set identity-store-id'
+        )
       }
       if (items.length > 1) {
-        throw new InputError('identity-store-id', `is empty and the account has ${items.length} identity stores (${items.join(', ')})`, 'set identity-store-id to the one to act on')
+        throw new InputError(
+          'identity-store-id',
+          `is empty and the account has ${items.length} identity stores (${items.join(', ')})`,
+          'set identity-store-id to the one to act on'
+        )
       }
       if (!STORE_ID_FORMAT.test(items[0])) {
-        throw new ProviderRequestError({ code: 'unexpected-response', message: `IAM Identity Center returned an identity store id that is not one: ${JSON.stringify(items[0])}` }, 1)
+        throw new ProviderRequestError(
+          { code: 'unexpected-response', message: `IAM Identity Center returned an identity store id that is not one: ${JSON.stringify(items[0])}` },
+          1
+        )
       }
       ctx.log.info(`identity store ${items[0]} (from GET /v1/instances)`)
       return items[0]
@@ -276,9 +333,17 @@ export const huaweicloud = defineProvider({
         what: 'the IAM Identity Center user list',
         key: (u) => u.user_id,
         fetchPage: async (marker) => {
-          const params: [string, string][] = [['limit', String(USERS_PAGE)], ['user_name', name]]
+          const params: [string, string][] = [
+            ['limit', String(USERS_PAGE)],
+            ['user_name', name]
+          ]
           if (marker) params.push(['marker', marker])
-          const page = await get(`${storePath()}/users?${buildQuery(params)}`, usersPage, 'the user list', 'the action that lists IAM Identity Center users (needed for target-type: user-name)')
+          const page = await get(
+            `${storePath()}/users?${buildQuery(params)}`,
+            usersPage,
+            'the user list',
+            'the action that lists IAM Identity Center users (needed for target-type: user-name)'
+          )
           return { items: page.users, next: page.page_info?.next_marker ?? undefined }
         }
       })
@@ -290,7 +355,13 @@ export const huaweicloud = defineProvider({
     async function sessionsOf(userId: string): Promise<Session[] | { notFound: ProviderErrorInfo }> {
       let res
       try {
-        res = await http.request({ method: 'GET', url: `${storePath()}/users/${encodeURIComponent(userId)}/sessions`, schema: sessionList, pass: [404], what: 'the session list' })
+        res = await http.request({
+          method: 'GET',
+          url: `${storePath()}/users/${encodeURIComponent(userId)}/sessions`,
+          schema: sessionList,
+          pass: [404],
+          what: 'the session list'
+        })
       } catch (err) {
         throw withPermissionHint(err, LIST_PERMISSION)
       }
@@ -312,14 +383,25 @@ export const huaweicloud = defineProvider({
       }
       const who = userName ? `${userId} (${userName})` : userId
       if (chosen.length > 0) {
-        const lines = chosen.slice(0, SESSION_LINES_PER_USER).map((s) =>
-          `session ${s.session_id} ip=${s.ip_address ?? '?'} created=${toIso(s.creation_time) ?? '?'} valid_until=${toIso(s.session_not_valid_after) ?? '?'} agent=${JSON.stringify(s.user_agent ?? '')}`
-        )
+        const lines = chosen
+          .slice(0, SESSION_LINES_PER_USER)
+          .map(
+            (s) =>
+              `session ${s.session_id} ip=${s.ip_address ?? '?'} created=${toIso(s.creation_time) ?? '?'} valid_until=${toIso(s.session_not_valid_after) ?? '?'} agent=${JSON.stringify(s.user_agent ?? '')}`
+          )
         if (chosen.length > SESSION_LINES_PER_USER) lines.push(`… and ${chosen.length - SESSION_LINES_PER_USER} more`)
         ctx.log.group(`sessions of ${who}: ${chosen.length}${filter !== undefined ? ` of ${all.length} match the filter` : ''}`, lines)
       }
       // The exact sessions are what the run deletes: they are part of the plan hash.
-      const entry: PlanEntry = { id: userId, kind, label: userName, given: userName, details, binds: { sessionIds: ids }, payload: { sessionIds: ids } satisfies UserPayload }
+      const entry: PlanEntry = {
+        id: userId,
+        kind,
+        label: userName,
+        given: userName,
+        details,
+        binds: { sessionIds: ids },
+        payload: { sessionIds: ids } satisfies UserPayload
+      }
       if (all.length === 0) entry.skip = 'no active sessions'
       else if (ids.length === 0) entry.skip = `no active sessions match the filter (${all.length} other sessions left alone)`
       return entry
@@ -340,7 +422,11 @@ export const huaweicloud = defineProvider({
             entries.push(notFound(r.name, 'user-name', `no user named ${JSON.stringify(r.name)} in identity store ${storeId}`, undefined, r.name))
           } else {
             for (const u of r.users) {
-              if (!USER_ID_FORMAT.test(u.id)) throw new ProviderRequestError({ code: 'unexpected-response', message: `IAM Identity Center returned a user id that is not one: ${JSON.stringify(u.id)}` }, 1)
+              if (!USER_ID_FORMAT.test(u.id))
+                throw new ProviderRequestError(
+                  { code: 'unexpected-response', message: `IAM Identity Center returned a user id that is not one: ${JSON.stringify(u.id)}` },
+                  1
+                )
               toPlan.push(u)
             }
           }
@@ -369,7 +455,14 @@ export const huaweicloud = defineProvider({
           for (const ids of chunk(sessionIds, deleteChunk)) {
             try {
               // Documented success: 200 with an empty body.
-              const res = await http.request({ method: 'POST', url, json: { session_ids: ids }, ok: [200], body: 'json-or-empty', what: 'sessions/batch-delete' })
+              const res = await http.request({
+                method: 'POST',
+                url,
+                json: { session_ids: ids },
+                ok: [200],
+                body: 'json-or-empty',
+                what: 'sessions/batch-delete'
+              })
               attempts += res.attempts
               requestId = res.requestId ?? requestId
               deleted += ids.length
@@ -388,7 +481,14 @@ export const huaweicloud = defineProvider({
               break
             }
           }
-          if (failure) out.push({ id: entry.id, outcome: 'failed', error: failure, attempts, reason: failure.status === undefined ? describeProviderError(failure) : undefined })
+          if (failure)
+            out.push({
+              id: entry.id,
+              outcome: 'failed',
+              error: failure,
+              attempts,
+              reason: failure.status === undefined ? describeProviderError(failure) : undefined
+            })
           else out.push({ id: entry.id, outcome: 'terminated', reason: `${deleted} session${deleted === 1 ? '' : 's'} deleted`, requestId, attempts })
         }
         return out

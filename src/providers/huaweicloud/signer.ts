@@ -57,7 +57,10 @@ export function buildQuery(params: ReadonlyArray<readonly [string, string]>): st
 
 /** X-Sdk-Date for a moment: YYYYMMDDTHHMMSSZ in UTC. */
 export function sdkDate(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')
+  return new Date(epochMs)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '')
 }
 
 function decodeSegment(segment: string): string {
@@ -123,14 +126,9 @@ export function signatureFor(req: RequestToSign, credentials: SigningCredentials
   const signedHeaders = names.join(';')
   const canonicalHeaders = names.map((n) => `${n}:${headers.get(n) ?? ''}\n`).join('')
   const bodyHash = req.body === '' ? EMPTY_SHA256 : sha256Hex(req.body)
-  const canonicalRequest = [
-    req.method.toUpperCase(),
-    canonicalUri(url.pathname),
-    canonicalQuery(url.search),
-    canonicalHeaders,
-    signedHeaders,
-    bodyHash
-  ].join('\n')
+  const canonicalRequest = [req.method.toUpperCase(), canonicalUri(url.pathname), canonicalQuery(url.search), canonicalHeaders, signedHeaders, bodyHash].join(
+    '\n'
+  )
   const stringToSign = `${ALGORITHM}\n${date}\n${sha256Hex(canonicalRequest)}`
   const signature = createHmac('sha256', credentials.secretKey).update(stringToSign, 'utf8').digest('hex')
   return {

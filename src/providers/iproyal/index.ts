@@ -71,7 +71,11 @@ export const iproyal = defineProvider({
     if (targetType === 'user-hash') {
       for (const t of targets) {
         if (!HASH_PATTERN.test(t)) {
-          throw new InputError('targets', `${JSON.stringify(t.slice(0, 60))} is not a user hash (letters, digits, - and _ only)`, 'list residential user hashes, or set target-type: username to give usernames')
+          throw new InputError(
+            'targets',
+            `${JSON.stringify(t.slice(0, 60))} is not a user hash (letters, digits, - and _ only)`,
+            'list residential user hashes, or set target-type: username to give usernames'
+          )
         }
       }
     }
@@ -91,7 +95,12 @@ export const iproyal = defineProvider({
           const page = cursor ?? '1'
           const query = new URLSearchParams({ page, per_page: String(SUBUSERS_PER_PAGE) })
           if (search !== undefined) query.set('search', search)
-          const res: HttpResponse<z.infer<typeof subUserPage>> = await http.request({ method: 'GET', url: `${base}/residential-subusers?${query}`, schema: subUserPage, what: 'the sub-user list' })
+          const res: HttpResponse<z.infer<typeof subUserPage>> = await http.request({
+            method: 'GET',
+            url: `${base}/residential-subusers?${query}`,
+            schema: subUserPage,
+            what: 'the sub-user list'
+          })
           const { data, meta } = res.data
           return { items: data, next: Number(page) < meta.last_page ? String(Number(page) + 1) : undefined }
         }
@@ -133,9 +142,23 @@ export const iproyal = defineProvider({
           what: 'DELETE /sessions'
         })
         const reported = parseError(res.status, res.body, res.safeText)
-        if (res.body !== undefined && res.body !== null && typeof res.body === 'object' && ('error' in res.body || (res.body as { success?: unknown }).success === false)) {
+        if (
+          res.body !== undefined &&
+          res.body !== null &&
+          typeof res.body === 'object' &&
+          ('error' in res.body || (res.body as { success?: unknown }).success === false)
+        ) {
           // A 2xx whose body says failure is a failure.
-          return batch.map((e) => ({ id: e.id, outcome: 'failed', error: { ...reported, message: `the reset answered HTTP ${res.status} but its body reports an error: ${reported.message}`, requestId: res.requestId }, attempts: res.attempts }))
+          return batch.map((e) => ({
+            id: e.id,
+            outcome: 'failed',
+            error: {
+              ...reported,
+              message: `the reset answered HTTP ${res.status} but its body reports an error: ${reported.message}`,
+              requestId: res.requestId
+            },
+            attempts: res.attempts
+          }))
         }
         return batch.map((e) => ({ id: e.id, outcome: 'terminated', reason: 'sessions reset', requestId: res.requestId, attempts: res.attempts }))
       }

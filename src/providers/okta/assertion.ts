@@ -49,7 +49,8 @@ function fromJwk(text: string): SigningKey | { problem: string } {
   // A JWK set holding exactly one key (what some consoles and tools export) is that key.
   if (Array.isArray(jwk.keys)) {
     const keys = jwk.keys as unknown[]
-    if (keys.length !== 1 || keys[0] === null || typeof keys[0] !== 'object') return { problem: `is a JWK set with ${keys.length} keys; pass the one private key` }
+    if (keys.length !== 1 || keys[0] === null || typeof keys[0] !== 'object')
+      return { problem: `is a JWK set with ${keys.length} keys; pass the one private key` }
     jwk = keys[0] as Record<string, unknown>
   }
   if (typeof jwk.kty !== 'string') return { problem: 'is a JSON object without "kty": not a JWK' }
@@ -70,7 +71,8 @@ function fromPem(raw: string): SigningKey | { problem: string } {
   const text = !raw.includes('\n') && raw.includes('\\n') ? raw.replace(/(?:\\r)?\\n/g, '\n') : raw
   const label = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1] ?? ''
   if (label === 'PUBLIC KEY' || label === 'RSA PUBLIC KEY' || label === 'CERTIFICATE') return { problem: `is a ${label.toLowerCase()}, not the private key` }
-  if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(text)) return { problem: 'is an encrypted private key: pass it unencrypted (from a secret)' }
+  if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(text))
+    return { problem: 'is an encrypted private key: pass it unencrypted (from a secret)' }
   let key: KeyObject
   try {
     key = createPrivateKey({ key: text, format: 'pem' })
@@ -88,7 +90,10 @@ function fromPem(raw: string): SigningKey | { problem: string } {
 function withAlg(key: KeyObject, jwkAlg: string | undefined, kid: string | undefined, secretParts: string[]): SigningKey | { problem: string } {
   if (key.asymmetricKeyType === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-    if (bits < MIN_RSA_BITS) return { problem: `is a ${bits}-bit RSA key; the action takes RSA keys of at least ${MIN_RSA_BITS} bits (generate a 2048-bit or longer key for the service app)` }
+    if (bits < MIN_RSA_BITS)
+      return {
+        problem: `is a ${bits}-bit RSA key; the action takes RSA keys of at least ${MIN_RSA_BITS} bits (generate a 2048-bit or longer key for the service app)`
+      }
     const alg = RSA_ALGS.find((a) => a === jwkAlg) ?? 'RS256'
     return { key, alg, kid, secretParts }
   }

@@ -52,7 +52,10 @@ const oktaErrorBody = z.looseObject({
   errorCode: z.string(),
   errorSummary: z.string().optional().nullable(),
   errorId: z.string().optional().nullable(),
-  errorCauses: z.array(z.looseObject({ errorSummary: z.string().optional().nullable() })).optional().nullable()
+  errorCauses: z
+    .array(z.looseObject({ errorSummary: z.string().optional().nullable() }))
+    .optional()
+    .nullable()
 })
 /** The token endpoint answers with RFC 6749 errors. */
 const oauthErrorBody = z.looseObject({ error: z.string(), error_description: z.string().optional().nullable() })
@@ -73,7 +76,11 @@ const oktaUser = z.looseObject({
 })
 type OktaUser = z.infer<typeof oktaUser>
 const userList = z.array(oktaUser)
-const oktaGroup = z.looseObject({ id: z.string().min(1), type: z.string().optional().nullable(), profile: z.looseObject({ name: z.string().optional().nullable() }).optional().nullable() })
+const oktaGroup = z.looseObject({
+  id: z.string().min(1),
+  type: z.string().optional().nullable(),
+  profile: z.looseObject({ name: z.string().optional().nullable() }).optional().nullable()
+})
 const tokenResponse = z.looseObject({
   access_token: z.string().min(1),
   token_type: z.string().optional(),
@@ -81,7 +88,8 @@ const tokenResponse = z.looseObject({
   scope: z.string().optional()
 })
 
-const SCOPE_FIX = 'grant the service app the Okta API scopes okta.users.manage and okta.users.read (and okta.groups.read for group targets) on its "Okta API Scopes" tab, and assign it an admin role that may clear these users\' sessions'
+const SCOPE_FIX =
+  'grant the service app the Okta API scopes okta.users.manage and okta.users.read (and okta.groups.read for group targets) on its "Okta API Scopes" tab, and assign it an admin role that may clear these users\' sessions'
 
 function parseError(status: number, body: unknown, raw: string): ProviderErrorInfo {
   const okta = oktaErrorBody.safeParse(body)
@@ -95,7 +103,12 @@ function parseError(status: number, body: unknown, raw: string): ProviderErrorIn
   const oauth = oauthErrorBody.safeParse(body)
   if (oauth.success) return { status, code: oauth.data.error, message: oauth.data.error_description ?? oauth.data.error }
   // Okta answers a token that lacks the operation's scope with 403, no body and WWW-Authenticate error="insufficient_scope".
-  if (status === 403 && raw.trim() === '') return { status, code: 'forbidden', message: `HTTP 403 with no body: the access token lacks a scope this call needs (Okta's insufficient_scope answer) — ${SCOPE_FIX}` }
+  if (status === 403 && raw.trim() === '')
+    return {
+      status,
+      code: 'forbidden',
+      message: `HTTP 403 with no body: the access token lacks a scope this call needs (Okta's insufficient_scope answer) — ${SCOPE_FIX}`
+    }
   return { status, message: bodySnippet(raw) }
 }
 
@@ -143,7 +156,14 @@ function afterCursor(headers: Headers, what: string): string | undefined {
   } catch {
     after = null
   }
-  if (after === null || after === '') throw new ProviderRequestError({ code: 'paging', message: `${what}: the Link rel="next" header has no after cursor (${next.slice(0, 200)}); stopping rather than guessing the next page` }, 1)
+  if (after === null || after === '')
+    throw new ProviderRequestError(
+      {
+        code: 'paging',
+        message: `${what}: the Link rel="next" header has no after cursor (${next.slice(0, 200)}); stopping rather than guessing the next page`
+      },
+      1
+    )
   return after
 }
 
@@ -200,11 +220,27 @@ export const okta = defineProvider({
   validate({ targets, targetType, options, token }) {
     if (options.clientId !== undefined) {
       const key = parseSigningKey(token)
-      if ('problem' in key) throw new InputError('token', `${key.problem} (client-id is set, so token must be the private key of the API service app)`, 'pass the private key registered on the service app (PEM, or the JWK JSON from the Admin Console), or remove client-id to use an API token')
+      if ('problem' in key)
+        throw new InputError(
+          'token',
+          `${key.problem} (client-id is set, so token must be the private key of the API service app)`,
+          'pass the private key registered on the service app (PEM, or the JWK JSON from the Admin Console), or remove client-id to use an API token'
+        )
     } else {
-      if (looksLikePrivateKey(token)) throw new InputError('client-id', 'is empty, but token holds a private key', 'set client-id to the Client ID of the API service app, or pass an Okta API token as token')
-      if (/^\s*(SSWS|Bearer)\s/i.test(token)) throw new InputError('token', 'starts with an authorization scheme (SSWS or Bearer)', 'pass the API token alone: the action adds "SSWS " itself')
-      if (/\s/.test(token.trim())) throw new InputError('token', 'holds whitespace, which an Okta API token never does', 'pass the API token exactly as Okta showed it, or set client-id and pass a private key')
+      if (looksLikePrivateKey(token))
+        throw new InputError(
+          'client-id',
+          'is empty, but token holds a private key',
+          'set client-id to the Client ID of the API service app, or pass an Okta API token as token'
+        )
+      if (/^\s*(SSWS|Bearer)\s/i.test(token))
+        throw new InputError('token', 'starts with an authorization scheme (SSWS or Bearer)', 'pass the API token alone: the action adds "SSWS " itself')
+      if (/\s/.test(token.trim()))
+        throw new InputError(
+          'token',
+          'holds whitespace, which an Okta API token never does',
+          'pass the API token exactly as Okta showed it, or set client-id and pass a private key'
+        )
     }
     const out: string[] = []
     for (const t of targets) {
@@ -228,7 +264,11 @@ export const okta = defineProvider({
     const org = ctx.baseUrl
     const path = new URL(org).pathname
     if (/\/(api\/v1|oauth2)(\/|$)/.test(path)) {
-      throw new InputError('base-url', `${JSON.stringify(org)} holds an API path`, 'set base-url to the Okta org URL alone, e.g. https://acme.okta.com (the action adds /api/v1 and /oauth2/v1/token)')
+      throw new InputError(
+        'base-url',
+        `${JSON.stringify(org)} holds an API path`,
+        'set base-url to the Okta org URL alone, e.g. https://acme.okta.com (the action adds /api/v1 and /oauth2/v1/token)'
+      )
     }
     const base = `${org}${API}`
     const { clientId, revokeTokens } = ctx.options
@@ -268,12 +308,24 @@ export const okta = defineProvider({
               const type = res.data.token_type ?? 'Bearer'
               if (type.toLowerCase() !== 'bearer') {
                 ctx.addSecret(res.data.access_token)
-                throw new ProviderRequestError({ status: res.status, code: 'unsupported_token_type', message: `the token endpoint issued a ${type} token; this action sends Bearer tokens only (DPoP is not implemented): turn off "Require Demonstrating Proof of Possession (DPoP) header in token requests" on the service app`, requestId: res.requestId }, res.attempts, true)
+                throw new ProviderRequestError(
+                  {
+                    status: res.status,
+                    code: 'unsupported_token_type',
+                    message: `the token endpoint issued a ${type} token; this action sends Bearer tokens only (DPoP is not implemented): turn off "Require Demonstrating Proof of Possession (DPoP) header in token requests" on the service app`,
+                    requestId: res.requestId
+                  },
+                  res.attempts,
+                  true
+                )
               }
               const granted = (res.data.scope ?? '').split(' ').filter((s) => s !== '')
               const missing = scopes.split(' ').filter((s) => s !== 'okta.users.read' && !granted.includes(s))
-              ctx.log.info(`minted an Okta access token for service app ${clientId} (key ${signingKey.kid ?? keyFingerprint(signingKey)}, ${signingKey.alg}; scopes ${granted.join(' ') || 'not stated'}; masked)`)
-              if (res.data.scope !== undefined && missing.length > 0) ctx.log.warning(`the service app was not granted ${missing.join(', ')}: calls that need it will be refused (403) — ${SCOPE_FIX}`)
+              ctx.log.info(
+                `minted an Okta access token for service app ${clientId} (key ${signingKey.kid ?? keyFingerprint(signingKey)}, ${signingKey.alg}; scopes ${granted.join(' ') || 'not stated'}; masked)`
+              )
+              if (res.data.scope !== undefined && missing.length > 0)
+                ctx.log.warning(`the service app was not granted ${missing.join(', ')}: calls that need it will be refused (403) — ${SCOPE_FIX}`)
               return { token: res.data.access_token, expiresIn: res.data.expires_in }
             },
             hint: (err) => {
@@ -302,13 +354,25 @@ export const okta = defineProvider({
     const userEntry = (u: OktaUser, given?: string, extra: Record<string, DetailValue> = {}): PlanEntry => {
       const listed = given !== undefined && given !== u.id ? given : undefined
       const shown: Record<string, DetailValue> = listed !== undefined && listed !== u.profile?.login ? { given: listed } : {}
-      return { id: u.id, kind: 'user-id', label: userLabel(u), given: listed, details: { login: u.profile?.login ?? null, status: u.status ?? null, ...shown, ...extra } }
+      return {
+        id: u.id,
+        kind: 'user-id',
+        label: userLabel(u),
+        given: listed,
+        details: { login: u.profile?.login ?? null, status: u.status ?? null, ...shown, ...extra }
+      }
     }
 
     /** One page of the user list (`search` when given), and the cursor of the next. */
     async function usersPage(params: Record<string, string>, after: string | undefined): Promise<{ users: OktaUser[]; after?: string }> {
       const query = new URLSearchParams({ ...params, ...(after !== undefined ? { after } : {}) })
-      const res = await http.request({ method: 'GET', url: `${base}/users?${query}`, schema: userList, bucket: 'users', what: params.search !== undefined ? 'the Okta user search' : 'the Okta user list' })
+      const res = await http.request({
+        method: 'GET',
+        url: `${base}/users?${query}`,
+        schema: userList,
+        bucket: 'users',
+        what: params.search !== undefined ? 'the Okta user search' : 'the Okta user list'
+      })
       return { users: res.data, after: res.data.length > 0 ? afterCursor(res.headers, 'the Okta user list') : undefined }
     }
 
@@ -328,7 +392,11 @@ export const okta = defineProvider({
         return items
       } catch (err) {
         if (err instanceof ProviderRequestError && err.info.status === 400) {
-          throw new InputError('filter', `Okta refused the search expression (HTTP 400${err.info.code ? `, ${err.info.code}` : ''}: ${err.info.message})`, 'write an Okta search expression such as profile.department eq "Sales" (operators eq, sw, co, pr, gt, ge, lt, le; and/or; string values in double quotes)')
+          throw new InputError(
+            'filter',
+            `Okta refused the search expression (HTTP 400${err.info.code ? `, ${err.info.code}` : ''}: ${err.info.message})`,
+            'write an Okta search expression such as profile.department eq "Sales" (operators eq, sw, co, pr, gt, ge, lt, le; and/or; string values in double quotes)'
+          )
         }
         throw err
       }
@@ -367,22 +435,40 @@ export const okta = defineProvider({
           return { items: page.users, next: stopped ? undefined : page.after }
         }
       })
-      ctx.log.info(`read ${pages} page(s) of the Okta user list for ${targets} user targets: ${targets - unresolved} found there, ${unresolved} left for one lookup each`)
+      ctx.log.info(
+        `read ${pages} page(s) of the Okta user list for ${targets} user targets: ${targets - unresolved} found there, ${unresolved} left for one lookup each`
+      )
       return { byId, byLogin }
     }
 
     async function resolveUser(kind: 'user-id' | 'login', key: string): Promise<PlanEntry> {
-      const found = await lookup(http, { method: 'GET', url: `${base}/users/${encodeURIComponent(key)}`, schema: oktaUser, bucket: 'user', what: 'the Okta user' })
+      const found = await lookup(http, {
+        method: 'GET',
+        url: `${base}/users/${encodeURIComponent(key)}`,
+        schema: oktaUser,
+        bucket: 'user',
+        what: 'the Okta user'
+      })
       if (!found.found) return notFound(key, kind, kind === 'user-id' ? 'no Okta user with this id' : 'no Okta user with this login', found.error)
       const u = found.res.data
-      if (kind === 'user-id' && u.id !== key) throw new ProviderRequestError({ status: found.res.status, code: 'unexpected-response', message: `GET /users/${key} returned user ${u.id}`, requestId: found.res.requestId }, 1)
+      if (kind === 'user-id' && u.id !== key)
+        throw new ProviderRequestError(
+          { status: found.res.status, code: 'unexpected-response', message: `GET /users/${key} returned user ${u.id}`, requestId: found.res.requestId },
+          1
+        )
       return userEntry(u, key)
     }
 
     /** The group's members, read now: the plan holds exactly these users. */
     async function resolveGroup(groupId: string): Promise<PlanEntry[]> {
       const entryId = `${GROUP_PREFIX}${groupId}`
-      const found = await lookup(http, { method: 'GET', url: `${base}/groups/${encodeURIComponent(groupId)}`, schema: oktaGroup, bucket: 'group', what: 'the Okta group' })
+      const found = await lookup(http, {
+        method: 'GET',
+        url: `${base}/groups/${encodeURIComponent(groupId)}`,
+        schema: oktaGroup,
+        bucket: 'group',
+        what: 'the Okta group'
+      })
       if (!found.found) return [notFound(entryId, 'group-id', 'no Okta group with this id', found.error)]
       const name = found.res.data.profile?.name ?? groupId
       const { items } = await paginate<OktaUser>({
@@ -391,7 +477,13 @@ export const okta = defineProvider({
         maxItems: ctx.maxTargets,
         fetchPage: async (cursor) => {
           const query = new URLSearchParams({ limit: String(MEMBERS_PAGE), ...(cursor !== undefined ? { after: cursor } : {}) })
-          const res = await http.request({ method: 'GET', url: `${base}/groups/${encodeURIComponent(groupId)}/users?${query}`, schema: userList, bucket: 'groups', what: 'the Okta group members' })
+          const res = await http.request({
+            method: 'GET',
+            url: `${base}/groups/${encodeURIComponent(groupId)}/users?${query}`,
+            schema: userList,
+            bucket: 'groups',
+            what: 'the Okta group members'
+          })
           return { items: res.data, next: res.data.length > 0 ? afterCursor(res.headers, `the members of Okta group ${groupId}`) : undefined }
         }
       })
@@ -404,7 +496,9 @@ export const okta = defineProvider({
       async plan(request) {
         if (request.filter?.search !== undefined) {
           const users = await searchUsers(request.filter.search)
-          ctx.log.info(`the search matched ${users.length} Okta user(s)${users.length > ctx.maxTargets ? ` (stopped reading past max-targets ${ctx.maxTargets})` : ''}`)
+          ctx.log.info(
+            `the search matched ${users.length} Okta user(s)${users.length > ctx.maxTargets ? ` (stopped reading past max-targets ${ctx.maxTargets})` : ''}`
+          )
           return users.map((u) => userEntry(u))
         }
         const classified = request.targets.map((t) => {
@@ -427,7 +521,10 @@ export const okta = defineProvider({
         for (const e of resolved.flat()) {
           const first = seen.get(e.id)
           if (first) {
-            if (e.details?.group === undefined) ctx.log.info(`${String(e.details?.given ?? e.id)} is the same Okta user as ${String(first.details?.given ?? first.details?.login ?? first.id)} (${e.id}): planned once`)
+            if (e.details?.group === undefined)
+              ctx.log.info(
+                `${String(e.details?.given ?? e.id)} is the same Okta user as ${String(first.details?.given ?? first.details?.login ?? first.id)} (${e.id}): planned once`
+              )
             continue
           }
           seen.set(e.id, e)
@@ -454,7 +551,9 @@ export const okta = defineProvider({
             bucket: 'sessions',
             what: 'DELETE /api/v1/users/{id}/sessions'
           })
-          const reason = revokeTokens ? 'sessions cleared and OAuth tokens revoked (HTTP 204)' : 'sessions cleared (HTTP 204); OAuth tokens kept (revoke-tokens: false)'
+          const reason = revokeTokens
+            ? 'sessions cleared and OAuth tokens revoked (HTTP 204)'
+            : 'sessions cleared (HTTP 204); OAuth tokens kept (revoke-tokens: false)'
           out.push({ id: e.id, outcome: 'terminated', reason, requestId: res.requestId, attempts: res.attempts })
         }
         return out

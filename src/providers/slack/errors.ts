@@ -60,13 +60,15 @@ export const BLAME_CODES = new Set([
 const EXPLAIN: Record<string, string> = {
   not_authed: 'Slack received no token: pass the org-level user token (xoxp-) in token',
   invalid_auth: 'Slack did not accept the token: check the secret passed as token (an org-level user token, xoxp-)',
-  account_inactive: 'the user who installed the app is deactivated: reinstall the app on the organization as an active Org Admin or Owner and use the new token',
+  account_inactive:
+    'the user who installed the app is deactivated: reinstall the app on the organization as an active Org Admin or Owner and use the new token',
   token_revoked: 'the token was revoked (the app was uninstalled or its installer removed): reinstall the app on the organization and use the new token',
   token_expired: 'the token has expired (token rotation is on for this app): pass a fresh access token',
   no_permission: 'the token is not allowed to call this method',
   not_allowed_token_type:
     'this method needs the user token (xoxp-) of an app installed on the whole Enterprise Grid organization by an Org Admin or Owner; a bot token or the token of a single-workspace install is refused',
-  not_an_admin: 'the user who installed the app is not an Org Admin or Owner: have an Org Admin or Owner install the app on the organization and use that token',
+  not_an_admin:
+    'the user who installed the app is not an Org Admin or Owner: have an Org Admin or Owner install the app on the organization and use that token',
   ekm_access_denied: 'Enterprise Key Management denied access to the data',
   two_factor_setup_required: 'the installing user must set up two-factor authentication',
   enterprise_is_restricted: 'users.lookupByEmail cannot be called with this org-level token: give Slack user ids (U…/W…) instead of emails',
@@ -104,7 +106,7 @@ export function parseError(status: number, body: unknown, text: string): Provide
     const provided = typeof body.provided === 'string' ? body.provided : undefined
     message = needed
       ? `the token lacks the scope ${needed}${provided !== undefined ? ` (it has: ${provided || 'none'})` : ''}: add ${needed} to the app's User Token Scopes, reinstall the app on the organization, and pass the new token`
-      : 'the token lacks a scope this method needs: add it to the app\'s User Token Scopes and reinstall the app on the organization'
+      : "the token lacks a scope this method needs: add it to the app's User Token Scopes and reinstall the app on the organization"
   }
   const meta = isRecord(body.response_metadata) ? body.response_metadata : undefined
   const details = Array.isArray(meta?.messages) ? meta.messages.filter((m): m is string => typeof m === 'string') : []

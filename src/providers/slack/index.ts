@@ -79,7 +79,8 @@ export const slack = defineProvider({
     })
   },
   token: {
-    description: 'org-level user token (xoxp-) of an app installed on the Enterprise Grid organization by an Org Admin or Owner, with admin.users:write (and users:read, users:read.email to resolve emails)',
+    description:
+      'org-level user token (xoxp-) of an app installed on the Enterprise Grid organization by an Org Admin or Owner, with admin.users:write (and users:read, users:read.email to resolve emails)',
     fix: "copy the User OAuth Token (xoxp-) from the app's OAuth & Permissions page after installing it on the organization"
   },
   baseUrl: { default: DEFAULT_BASE_URL },
@@ -106,13 +107,19 @@ export const slack = defineProvider({
   validate({ targets, targetType, token }) {
     const problem = tokenProblem(token)
     if (problem !== undefined) {
-      throw new InputError('token', problem, "pass the User OAuth Token (xoxp-) of an app installed on the whole Enterprise Grid organization by an Org Admin or Owner, with the user scope admin.users:write (see docs/providers/slack.md)")
+      throw new InputError(
+        'token',
+        problem,
+        'pass the User OAuth Token (xoxp-) of an app installed on the whole Enterprise Grid organization by an Org Admin or Owner, with the user scope admin.users:write (see docs/providers/slack.md)'
+      )
     }
     for (const t of targets) {
       if (classify(t, targetType) === undefined) {
         const shown = JSON.stringify(t.slice(0, 60))
         const problemText =
-          targetType === 'auto' ? `${shown} is neither a Slack user id (U… or W…, upper case) nor an email address` : `${shown} is not a valid ${targetType === 'email' ? 'email address' : 'Slack user id'}`
+          targetType === 'auto'
+            ? `${shown} is neither a Slack user id (U… or W…, upper case) nor an email address`
+            : `${shown} is not a valid ${targetType === 'email' ? 'email address' : 'Slack user id'}`
         throw new InputError('targets', problemText, TYPE_FIX[targetType] ?? TYPE_FIX.auto)
       }
     }
@@ -133,14 +140,21 @@ export const slack = defineProvider({
       scopesChecked = true
       const scopes = granted.split(',').map((s) => s.trim())
       if (!scopes.includes(ADMIN_SCOPE)) {
-        ctx.log.warning(`the token's scopes (${granted || 'none'}, from Slack's X-OAuth-Scopes header) lack ${ADMIN_SCOPE}: the session reset will be refused with missing_scope. Add ${ADMIN_SCOPE} to the app's User Token Scopes and reinstall it on the organization.`)
+        ctx.log.warning(
+          `the token's scopes (${granted || 'none'}, from Slack's X-OAuth-Scopes header) lack ${ADMIN_SCOPE}: the session reset will be refused with missing_scope. Add ${ADMIN_SCOPE} to the app's User Token Scopes and reinstall it on the organization.`
+        )
       }
     }
 
     async function resolveEmail(email: string): Promise<PlanEntry> {
       let user: SlackUser
       try {
-        const res = await http.request({ method: 'GET', url: `${base}/${METHOD_LOOKUP}?${new URLSearchParams({ email })}`, schema: lookupAnswer, what: METHOD_LOOKUP })
+        const res = await http.request({
+          method: 'GET',
+          url: `${base}/${METHOD_LOOKUP}?${new URLSearchParams({ email })}`,
+          schema: lookupAnswer,
+          what: METHOD_LOOKUP
+        })
         checkScopes(res.headers)
         user = res.data.user
       } catch (err) {
@@ -160,7 +174,10 @@ export const slack = defineProvider({
       async plan(request) {
         const kinds = request.targets.map((t) => ({ value: t, kind: classify(t, request.targetType) }))
         const ids = kinds.filter((k) => k.kind === 'user-id').length
-        if (ids > 0) ctx.log.info(`${ids} Slack user id(s) planned as given, not looked up (users.info would cost one call each); an id Slack does not know fails at execution with user_not_found`)
+        if (ids > 0)
+          ctx.log.info(
+            `${ids} Slack user id(s) planned as given, not looked up (users.info would cost one call each); an id Slack does not know fails at execution with user_not_found`
+          )
         const entries = await mapConcurrent(kinds, ctx.concurrency, async ({ value, kind }): Promise<PlanEntry> => {
           if (kind === 'user-id') return { id: value, kind: 'user-id' }
           if (kind === 'email') return resolveEmail(value)

@@ -130,7 +130,13 @@ export class SlackReset {
 
   private accepted(id: string, a: { requestId?: string; attempts: number }, again: boolean): BatchOutcome {
     const note = again ? ' (sent again on its own after Slack refused other users of its first call)' : ''
-    return { id, outcome: 'accepted', reason: `queued by Slack: ${METHOD_RESET_BULK} answered ok${this.scopeText}${note}; the sessions end when Slack runs the job`, requestId: a.requestId, attempts: a.attempts }
+    return {
+      id,
+      outcome: 'accepted',
+      reason: `queued by Slack: ${METHOD_RESET_BULK} answered ok${this.scopeText}${note}; the sessions end when Slack runs the job`,
+      requestId: a.requestId,
+      attempts: a.attempts
+    }
   }
 
   /** Outcomes for `ids` from `answer` (or from a new call when there is none yet). */
@@ -148,12 +154,22 @@ export class SlackReset {
       case 'partial': {
         const named = ids.filter((id) => a.failed.has(id))
         if (named.length === 0) {
-          const error: ProviderErrorInfo = { status: 200, code: PARTIAL, message: 'Slack answered failed_for_some_users without naming the users', requestId: a.requestId }
+          const error: ProviderErrorInfo = {
+            status: 200,
+            code: PARTIAL,
+            message: 'Slack answered failed_for_some_users without naming the users',
+            requestId: a.requestId
+          }
           return this.split(ids, budget, error, a.attempts)
         }
         const out: BatchOutcome[] = named.map((id) => {
           const code = a.failed.get(id) ?? PARTIAL
-          return { id, outcome: 'failed', error: { status: 200, code, message: `${explain(code)} (named in ${METHOD_RESET_BULK}'s failed_for_some_users answer)`, requestId: a.requestId }, attempts: a.attempts }
+          return {
+            id,
+            outcome: 'failed',
+            error: { status: 200, code, message: `${explain(code)} (named in ${METHOD_RESET_BULK}'s failed_for_some_users answer)`, requestId: a.requestId },
+            attempts: a.attempts
+          }
         })
         const rest = ids.filter((id) => !a.failed.has(id))
         if (rest.length === 0) return out
@@ -167,7 +183,9 @@ export class SlackReset {
           return [...out, ...rest.map((id): BatchOutcome => ({ id, outcome: 'failed', error, attempts: a.attempts }))]
         }
         // Slack does not document whether the users it did not name were queued: ask again for them alone.
-        this.o.log.debug(`${METHOD_RESET_BULK}: failed_for_some_users named ${named.length} of ${ids.length} users; sending the other ${rest.length} again to confirm them`)
+        this.o.log.debug(
+          `${METHOD_RESET_BULK}: failed_for_some_users named ${named.length} of ${ids.length} users; sending the other ${rest.length} again to confirm them`
+        )
         return [...out, ...(await this.settle(rest, budget, undefined, true))]
       }
     }
@@ -183,7 +201,9 @@ export class SlackReset {
       const message = `${error.message}; Slack did not say which of the ${ids.length} users of this call it refused, and the ${MAX_EXTRA_CALLS} more calls allowed to find them are spent: this user's sessions may or may not have been reset; run again for it (a second reset is harmless)`
       return ids.map((id) => ({ id, outcome: 'failed', error: { ...error, message }, attempts }))
     }
-    this.o.log.debug(`${METHOD_RESET_BULK}: ${describeProviderError(error)} for a call of ${ids.length} users; sending it again in two halves to find the user(s) refused`)
+    this.o.log.debug(
+      `${METHOD_RESET_BULK}: ${describeProviderError(error)} for a call of ${ids.length} users; sending it again in two halves to find the user(s) refused`
+    )
     const half = Math.ceil(ids.length / 2)
     const [first, second] = await Promise.all([this.settle(ids.slice(0, half), budget, undefined, true), this.settle(ids.slice(half), budget, undefined, true)])
     return [...first, ...second]
@@ -225,7 +245,16 @@ export class SlackReset {
         what: METHOD_RESET
       })
       const why = this.refusedBulk?.code ?? 'refused'
-      return { id, outcome: { id, outcome: 'terminated', reason: `sessions reset by ${METHOD_RESET}${this.scopeText} (${METHOD_RESET_BULK} was ${why})`, requestId: res.requestId, attempts: res.attempts } }
+      return {
+        id,
+        outcome: {
+          id,
+          outcome: 'terminated',
+          reason: `sessions reset by ${METHOD_RESET}${this.scopeText} (${METHOD_RESET_BULK} was ${why})`,
+          requestId: res.requestId,
+          attempts: res.attempts
+        }
+      }
     } catch (err) {
       if (err instanceof RunHaltedError) return { id, outcome: halted(id, err) }
       if (!(err instanceof ProviderRequestError)) throw err
