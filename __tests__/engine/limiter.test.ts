@@ -103,18 +103,18 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter(60_000, clock)
     limiter.observe('users', { remaining: 2, limit: 100, resetAt: T0 + 8000 }, 2)
     const at = await grants(limiter, clock, ['users', 'groups'])
-    expect(at[0]).toBe(8250)
+    expect(at[0]).toBe(8500)
     expect(at[1]).toBeLessThan(10)
   })
 
   it('observe: a low allowance spreads the rest over the time to the reset; plenty clears it', async () => {
     const clock = new VirtualClock()
     const limiter = new RateLimiter(60_000, clock)
-    // 11 left of 100 (below 20 %), 1 in flight: 10 calls over 10.25 s.
+    // 11 left of 100 (below 20 %), 1 in flight: 10 calls over 10.5 s (the reset, and a 500 ms margin).
     limiter.observe('users', { remaining: 11, limit: 100, resetAt: T0 + 10_000 }, 1)
     const at = await grants(limiter, clock, ['users', 'users', 'users'])
-    expect(at[1] - at[0]).toBeCloseTo(1025, 0)
-    expect(at[2] - at[1]).toBeCloseTo(1025, 0)
+    expect(at[1] - at[0]).toBeCloseTo(1050, 0)
+    expect(at[2] - at[1]).toBeCloseTo(1050, 0)
     // A new window with plenty left: no more spacing (past the slot already announced).
     limiter.observe('users', { remaining: 90, limit: 100, resetAt: clock.now() + 60_000 }, 1)
     await limiter.acquire('users')
@@ -133,7 +133,7 @@ describe('RateLimiter', () => {
     // Nor does one whose window is over.
     limiter.observe('users', { remaining: 50, limit: 100, resetAt: T0 - 1 }, 0)
     const at = await grants(limiter, clock, ['users', 'users'])
-    expect(at[1] - at[0]).toBe(2050)
+    expect(at[1] - at[0]).toBe(2100)
   })
 
   it('observe: without a limit, the low-water mark is twice what is in flight', async () => {
@@ -142,7 +142,7 @@ describe('RateLimiter', () => {
     limiter.observe('a', { remaining: 8, resetAt: T0 + 4000 }, 4) // 8 <= 2*4: spaced over 4 calls
     limiter.observe('b', { remaining: 9, resetAt: T0 + 4000 }, 4) // 9 > 8: not spaced
     const a = await grants(limiter, clock, ['a', 'a'])
-    expect(a[1] - a[0]).toBeCloseTo(1062.5, 0)
+    expect(a[1] - a[0]).toBeCloseTo(1125, 0)
     const start = clock.now()
     await grants(limiter, clock, ['b', 'b'])
     expect(clock.now() - start).toBeLessThan(10)

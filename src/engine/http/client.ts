@@ -352,7 +352,8 @@ export class HttpClient implements Http {
     this.opts.limiter.observe(
       bucket ?? 'default',
       { remaining, limit: Number.isFinite(limit) ? limit : undefined, resetAt: this.opts.clock.now() + waitMs },
-      this.active
+      // The requests on the wire, and one spare for a request granted but not yet sent.
+      this.active + 1
     )
   }
 

@@ -2,6 +2,9 @@
 // (Retry-After, reset headers, rate-limit allowance running low) and the bound on the time spent waiting.
 import type { Clock } from '../clock.js'
 
+/** Reset headers count whole seconds and clocks differ a little: wait this long past a stated reset. */
+const RESET_MARGIN_MS = 500
+
 interface Bucket {
   pausedUntil: number
   nextSlot: number
@@ -101,10 +104,10 @@ export class RateLimiter {
     const lowWater = Math.max(reserve * 2, Math.ceil((allowance.limit ?? 0) * 0.2))
     if (allowance.remaining <= reserve) {
       // Reset headers have whole-second precision: wait a little past the stated time.
-      b.pausedUntil = Math.max(b.pausedUntil, allowance.resetAt + 250)
+      b.pausedUntil = Math.max(b.pausedUntil, allowance.resetAt + RESET_MARGIN_MS)
       b.intervalMs = 0
     } else if (allowance.remaining <= lowWater) {
-      b.intervalMs = (allowance.resetAt + 250 - now) / (allowance.remaining - reserve)
+      b.intervalMs = (allowance.resetAt + RESET_MARGIN_MS - now) / (allowance.remaining - reserve)
     } else {
       b.intervalMs = 0
     }
