@@ -3,14 +3,11 @@
 // provider; one combined plan, summary and hash; execution bound to the approved plans; a provider whose
 // plan changed is refused while the others run.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { BOX_DEVELOPER_TOKEN, BoxEmulator, makeUsers as makeBoxUsers } from './emulators/box/index.js'
 import { DNL_ADMIN_TOKEN, DnlEmulator, makeUsers as makeDnlUsers } from './emulators/denovolab/index.js'
 import { HW_AK, HW_SK, HW_STORE_ID, HuaweiCloudEmulator, makeUsers as makeHwUsers } from './emulators/huaweicloud/index.js'
-import { actionNode, parseOutputFile, repoRoot, visibleLog } from './helpers/run-action.js'
+import { runOffboard, approvedFrom } from './helpers/run-offboard.js'
+import { visibleLog } from './helpers/run-action.js'
 
 const box = new BoxEmulator({ users: makeBoxUsers(5) })
 const HW_USERS = makeHwUsers(3, { prefix: 'off', sessionsFor: () => 2 })
@@ -52,52 +49,7 @@ const secrets = {
   OFFBOARD_SECRET_DENOVOLAB_TOKEN: DNL_ADMIN_TOKEN
 }
 
-interface StageRun {
-  code: number | null
-  stdout: string
-  outputs: Record<string, string>
-  summary: string
-  dir: string
-  report?: any
-}
-
-async function stage(command: string, env: Record<string, string>): Promise<StageRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'offboard-'))
-  const outputFile = join(dir, 'github_output')
-  const summaryFile = join(dir, 'summary.md')
-  writeFileSync(outputFile, '')
-  writeFileSync(summaryFile, '')
-  const child = spawn(actionNode(), [join(repoRoot, 'dist', 'offboard', 'index.js'), command], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: dir,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_OUTPUT: outputFile,
-      GITHUB_STEP_SUMMARY: summaryFile,
-      RUNNER_TEMP: dir,
-      GITHUB_WORKSPACE: dir,
-      GITHUB_REPOSITORY: 'acme/it-automation',
-      GITHUB_ACTOR: 'octo-admin',
-      GITHUB_RUN_ID: '77',
-      GITHUB_SERVER_URL: 'https://github.com',
-      ...env
-    },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stdout += d))
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  const outputs = parseOutputFile(readFileSync(outputFile, 'utf8')) as Record<string, string>
-  const report = outputs['report-path'] ? JSON.parse(readFileSync(outputs['report-path'], 'utf8')) : undefined
-  return { code, stdout, outputs, summary: readFileSync(summaryFile, 'utf8'), dir, report }
-}
-
-const approvedFrom = (plan: StageRun): Record<string, string> => ({
-  APPROVED_HASHES: plan.outputs.hashes,
-  APPROVED_PLANNED: plan.outputs.planned,
-  APPROVED_COMBINED_HASH: plan.outputs['combined-hash']
-})
+const stage = runOffboard
 
 describe('offboard everywhere', () => {
   it('prepare validates the inputs before any request and says what the keyless Google step needs', async () => {

@@ -7,6 +7,10 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot, runAction, visibleLog } from '../__tests__/helpers/run-action.js'
 import { scenarios } from './demo-scenarios.mjs'
+import { approvedFrom, runOffboard } from '../__tests__/helpers/run-offboard.js'
+import { BOX_DEVELOPER_TOKEN, BoxEmulator, makeUsers as makeBoxUsers } from '../__tests__/emulators/box/index.js'
+import { OKTA_API_TOKEN, OktaEmulator, makeUsers as makeOktaUsers } from '../__tests__/emulators/okta/index.js'
+import { SLACK_ADMIN_TOKEN, SlackEmulator } from '../__tests__/emulators/slack/index.js'
 
 if (!existsSync(join(repoRoot, 'dist', 'index.js'))) {
   console.error('dist/index.js is missing: run `npm run package` first.')
@@ -46,6 +50,37 @@ for (const scenario of scenarios.filter((s) => only.length === 0 || only.include
     scenario.after?.(emulator)
   } finally {
     await emulator.stop()
+  }
+}
+// The offboard-everywhere pipeline: two people by email at three providers at once (one has no Slack
+// account), plan -> (approval) -> execute bound to the approved hashes.
+if (only.length === 0 || only.includes('offboard')) {
+  const box = new BoxEmulator({ users: makeBoxUsers(6) })
+  const okta = new OktaEmulator({ users: makeOktaUsers(6, { domain: 'example.com' }) })
+  const slack = new SlackEmulator()
+  await Promise.all([box.start(), okta.start(), slack.start()])
+  try {
+    const env = {
+      PEOPLE: 'user2@example.com\nuser5@example.com',
+      PROVIDERS: [`box: { base-url: ${box.baseUrl} }`, `okta: { base-url: ${okta.origin} }`, `slack: { base-url: ${slack.baseUrl} }`].join('\n'),
+      OFFBOARD_SECRET_BOX_TOKEN: BOX_DEVELOPER_TOKEN,
+      OFFBOARD_SECRET_OKTA_TOKEN: OKTA_API_TOKEN,
+      OFFBOARD_SECRET_SLACK_TOKEN: SLACK_ADMIN_TOKEN
+    }
+    slack.removeUser?.([...slack.users.values()].find((u) => u.email === 'user5@example.com')?.id)
+    const plan = await runOffboard('plan', env)
+    console.log(
+      bar(
+        `Offboard everywhere (box, okta, slack; two people): PLAN — exit code ${plan.code}, mutating requests: ${box.terminateRequests().length + okta.sessionRequests().length + slack.resetRequests().length}`
+      )
+    )
+    console.log(plan.summary.trim())
+    const run = await runOffboard('execute', { ...env, ...approvedFrom(plan) })
+    console.log(bar(`Offboard everywhere: EXECUTE (after the approval) — exit code ${run.code}`))
+    console.log(run.summary.trim())
+    if (plan.code !== 0 || run.code !== 0) failures++
+  } finally {
+    await Promise.all([box.stop(), okta.stop(), slack.stop()])
   }
 }
 process.exit(failures === 0 ? 0 : 1)
