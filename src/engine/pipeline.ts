@@ -182,7 +182,7 @@ export async function runPipeline(s: RunSettings, d: PipelineDeps): Promise<RunR
 
     // Execute. From here on, whatever happens, the report says what was done.
     // Writing the whole report costs time and memory in proportion to the plan: large plans checkpoint less often.
-    const interval = d.checkpointIntervalMs ?? Math.max(2000, planned.length / 10)
+    const interval = d.checkpointIntervalMs ?? Math.max(5000, planned.length / 10)
     let lastCheckpoint = clock.now()
     const partial = (done: ReadonlyMap<string, TargetResult>): void => {
       if (!d.checkpoint || clock.now() - lastCheckpoint < interval) return

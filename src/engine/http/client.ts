@@ -210,13 +210,17 @@ export class HttpClient implements Http {
           }
           data = parsed.data
         }
+        const secrets = this.opts.secrets
         return {
           status: raw.status,
           headers: raw.headers,
           body,
           data,
           text: raw.text,
-          safeText: this.opts.secrets.scrub(raw.text),
+          // Scrubbed only when a provider reads it (rarely, on a success): a copy per answer is garbage at 10,000 targets.
+          get safeText(): string {
+            return secrets.scrub(raw.text)
+          },
           requestId,
           attempts: attempt
         }

@@ -43,36 +43,50 @@ export interface SendOptions {
 export const MAX_BODY_BYTES = 16 * 1024 * 1024
 
 export async function send(fetchImpl: FetchLike, req: PreparedRequest, opts: SendOptions): Promise<RawResponse> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs)
-  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout
-  let res: Response
-  try {
-    res = await fetchImpl(req.url, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body === '' ? undefined : req.body,
-      signal,
-      redirect: 'manual'
-    })
-  } catch (err) {
-    throw failure(err, opts, timeout)
+  // One controller per exchange, aborted by its own timer or by the run's cancel signal. Not
+  // AbortSignal.timeout/any: a composite signal stays referenced by the run's long-lived signal, and
+  // tens of thousands of requests kept that many alive (about 70 MB at 20,000 requests).
+  const abort = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    abort.abort(new DOMException('timed out', 'TimeoutError'))
+  }, opts.timeoutMs)
+  const onCancel = (): void => abort.abort(opts.signal?.reason)
+  opts.signal?.addEventListener('abort', onCancel, { once: true })
+  if (opts.signal?.aborted) onCancel()
+  const failure = (err: unknown): TransportError => {
+    if (opts.signal?.aborted && !timedOut) return new TransportError('cancelled', 'the run was cancelled', true)
+    if (timedOut || (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))) {
+      return new TransportError('timeout', `no response within ${opts.timeoutMs / 1000}s`, true)
+    }
+    return new TransportError('network', `network error: ${describeNetworkError(err)}`, true)
   }
   try {
-    const text = await readCapped(res, opts.maxBodyBytes)
-    return { status: res.status, headers: res.headers, text }
-  } catch (err) {
-    if (err instanceof TransportError) throw new TransportError(err.kind, err.message, true, res.status, res.headers)
-    const f = failure(err, opts, timeout)
-    throw new TransportError(f.kind, f.message, true, res.status, res.headers)
+    let res: Response
+    try {
+      res = await fetchImpl(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body === '' ? undefined : req.body,
+        signal: abort.signal,
+        redirect: 'manual'
+      })
+    } catch (err) {
+      throw failure(err)
+    }
+    try {
+      const text = await readCapped(res, opts.maxBodyBytes)
+      return { status: res.status, headers: res.headers, text }
+    } catch (err) {
+      if (err instanceof TransportError) throw new TransportError(err.kind, err.message, true, res.status, res.headers)
+      const f = failure(err)
+      throw new TransportError(f.kind, f.message, true, res.status, res.headers)
+    }
+  } finally {
+    clearTimeout(timer)
+    opts.signal?.removeEventListener('abort', onCancel)
   }
-}
-
-function failure(err: unknown, opts: SendOptions, timeout: AbortSignal): TransportError {
-  if (opts.signal?.aborted && !timeout.aborted) return new TransportError('cancelled', 'the run was cancelled', true)
-  if (timeout.aborted || (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))) {
-    return new TransportError('timeout', `no response within ${opts.timeoutMs / 1000}s`, true)
-  }
-  return new TransportError('network', `network error: ${describeNetworkError(err)}`, true)
 }
 
 async function readCapped(res: Response, maxBytes: number): Promise<string> {
