@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { canonicalJson } from '../engine/plan.js'
 import { markdownText } from '../report/summary.js'
 import type { Person } from './people.js'
+import type { Counts } from '../report/counts.js'
 import type { ProviderReport } from './runner.js'
 
 /** How each provider's run went, as the pipeline saw it. */
@@ -116,7 +117,7 @@ export function renderCombinedSummary(s: SummaryInput): string {
   }
   md += '\n| provider | status | planned | terminated | accepted | skipped | failed | plan hash |\n|---|---|---:|---:|---:|---:|---:|---|\n'
   for (const run of cols) {
-    const c = run.report?.counts ?? {}
+    const c: Partial<Counts> = run.report?.counts ?? {}
     const status = run.leftOut ? `left out: ${markdownText(run.leftOut)}` : markdownText(run.report?.status ?? `exit ${run.exitCode ?? '?'}`)
     md += `| ${markdownText(run.title)} | ${status} | ${run.planned ?? ''} | ${c.terminated ?? ''} | ${c.accepted ?? ''} | ${c.skipped ?? ''} | ${c.failed ?? ''} | ${run.planHash ? `\`${run.planHash}\`` : ''} |\n`
   }
@@ -145,7 +146,7 @@ export interface CombinedReport {
     exitCode?: number
     planHash?: string
     planned?: number
-    counts?: Record<string, number>
+    counts?: Counts
     error?: string
   }>
   rows: Array<{

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { RunReport } from '../report/run-info.js'
 
 export interface StepRun {
   provider: string
@@ -18,30 +19,8 @@ export interface StepRun {
   log: string[]
 }
 
-/** The part of the action's JSON report the pipeline reads. */
-export interface ProviderReport {
-  provider: string
-  providerTitle: string
-  status: string
-  error?: string
-  halted?: string
-  planHash?: string
-  counts: Record<string, number>
-  results: Array<{
-    id: string
-    kind: string
-    label?: string
-    given?: string
-    outcome: string
-    reason?: string
-    unresolved?: boolean
-    status?: number
-    code?: string
-    message?: string
-    requestId?: string
-    details?: Record<string, unknown>
-  }>
-}
+/** The part of the action's JSON report (src/report/run-info.ts) the pipeline reads. */
+export type ProviderReport = Pick<RunReport, 'provider' | 'providerTitle' | 'status' | 'error' | 'halted' | 'planHash' | 'counts' | 'results'>
 
 /** Parses a GITHUB_OUTPUT file (name<<delimiter ... delimiter blocks, or name=value lines). */
 export function parseOutputFile(text: string): Record<string, string> {
