@@ -34,8 +34,10 @@ describe('shared rate limiter', () => {
     expect(deletes).toHaveLength(30)
     // 600/min = 10/s: no 1-second window may hold more than 10 (+1 for the window edge).
     expect(emu.server.peakInWindow(1000, isDelete)).toBeLessThanOrEqual(11)
+    // 29 gaps of 100 ms, less the arrival jitter of a loaded machine (four test files run at once):
+    // unpaced, 30 requests at concurrency 8 would arrive within a few tens of milliseconds.
     const span = deletes[deletes.length - 1].at - deletes[0].at
-    expect(span).toBeGreaterThanOrEqual(29 * 100 - 50)
+    expect(span).toBeGreaterThanOrEqual(29 * 100 - 200)
   })
 
   it('keeps at most `concurrency` requests on the wire, even while other tasks wait to retry', async () => {
